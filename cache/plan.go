@@ -1,0 +1,186 @@
+package cache
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/targets"
+)
+
+// StepKind says what a step does.
+type StepKind string
+
+const (
+	StepCopy StepKind = "copy"
+	StepRun  StepKind = "run"
+	StepTest StepKind = "test"
+)
+
+// DefaultExcludes are never sent from the build context.
+var DefaultExcludes = []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc"}
+
+// Plan is the resolved, ordered build of one invocation.
+type Plan struct {
+	Pipeline string   `json:"pipeline"`
+	Context  Context  `json:"context"`
+	Stages   []Stage  `json:"stages"`
+	Targets  []Target `json:"targets"`
+}
+
+// Context is what is read from the build context directory.
+type Context struct {
+	Includes []string `json:"includes"`
+	Excludes []string `json:"excludes"`
+}
+
+// Target is an export and the gates that guard it.
+type Target struct {
+	Stage string   `json:"stage"`
+	Gates []string `json:"gates,omitempty"`
+}
+
+// Base is what a stage starts from: an image or another stage.
+type Base struct {
+	Image string `json:"image,omitempty"`
+	Stage string `json:"stage,omitempty"`
+}
+
+// EnvVar is one env entry; values may refer to earlier env as ${NAME}.
+type EnvVar struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Config is the image config a stage sets on top of its base. Nil slices
+// inherit; Entrypoint set without Cmd clears the inherited Cmd, as in a
+// Dockerfile.
+type Config struct {
+	Workdir    string            `json:"workdir,omitempty"`
+	Env        []EnvVar          `json:"env,omitempty"`
+	User       string            `json:"user,omitempty"`
+	Entrypoint []string          `json:"entrypoint,omitempty"`
+	Cmd        []string          `json:"cmd,omitempty"`
+	Expose     []string          `json:"expose,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// CacheMount is a persistent cache directory mounted into a run step.
+type CacheMount struct {
+	Target string `json:"target"`
+	ID     string `json:"id"`
+}
+
+// Step is one layer-producing operation.
+type Step struct {
+	Kind StepKind `json:"kind"`
+	// Copy: a path in the build context and its destination, relative to
+	// the stage's workdir unless absolute.
+	Src  string `json:"src,omitempty"`
+	Dest string `json:"dest,omitempty"`
+	// Run and test: the argv; Shell means Args[0] runs under /bin/sh -c.
+	Args        []string     `json:"args,omitempty"`
+	Shell       bool         `json:"shell,omitempty"`
+	CacheMounts []CacheMount `json:"cache_mounts,omitempty"`
+	// Source is the pipeline position the step comes from.
+	Source string `json:"source"`
+}
+
+// Stage is one stage's base, config and steps.
+type Stage struct {
+	Name   string `json:"name"`
+	Gate   bool   `json:"gate,omitempty"`
+	Base   Base   `json:"base"`
+	Config Config `json:"config"`
+	Steps  []Step `json:"steps"`
+}
+
+// Stage returns the planned stage with the given name, or nil.
+func (p *Plan) Stage(name string) *Stage {
+	for i := range p.Stages {
+		if p.Stages[i].Name == name {
+			return &p.Stages[i]
+		}
+	}
+	return nil
+}
+
+// New plans the resolved stages of a pipeline. Within a stage, copies come
+// before run steps and the test command comes last.
+func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
+	plan := &Plan{Pipeline: p.File, Context: Context{Excludes: DefaultExcludes}}
+	includes := map[string]bool{}
+	for _, name := range r.Stages {
+		s := p.Stage(name)
+		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s)}
+		if s.FromStage != "" {
+			st.Base.Stage = s.FromStage
+		} else {
+			st.Base.Image = s.From.Value
+		}
+		for _, c := range s.Copy {
+			src := path.Clean(c.Src.Value)
+			includes[src] = true
+			dest := c.To.Value
+			if dest == "" {
+				dest = src
+			}
+			st.Steps = append(st.Steps, Step{Kind: StepCopy, Src: src, Dest: dest, Source: c.Pos.String()})
+		}
+		mounts := cacheMounts(s)
+		for _, c := range s.Run {
+			st.Steps = append(st.Steps, Step{Kind: StepRun, Args: c.Args, Shell: c.Shell, CacheMounts: mounts, Source: c.Pos.String()})
+		}
+		if s.Test != nil {
+			st.Steps = append(st.Steps, Step{Kind: StepTest, Args: s.Test.Args, Shell: s.Test.Shell, CacheMounts: mounts, Source: s.Test.Pos.String()})
+		}
+		plan.Stages = append(plan.Stages, st)
+	}
+	for inc := range includes {
+		plan.Context.Includes = append(plan.Context.Includes, inc)
+	}
+	sort.Strings(plan.Context.Includes)
+	for _, t := range r.Targets {
+		plan.Targets = append(plan.Targets, Target{Stage: t.Stage, Gates: t.Gates})
+	}
+	return plan
+}
+
+func config(s *pipeline.Stage) Config {
+	c := Config{Workdir: s.Workdir.Value, User: s.User.Value}
+	for _, e := range s.Env {
+		c.Env = append(c.Env, EnvVar{Key: e.Key, Value: e.Value})
+	}
+	if s.Entrypoint != nil {
+		c.Entrypoint = s.Entrypoint.Argv()
+	}
+	if s.Cmd != nil {
+		c.Cmd = s.Cmd.Argv()
+	}
+	for _, e := range s.Expose {
+		port := e.Value
+		if !strings.Contains(port, "/") {
+			port += "/tcp"
+		}
+		c.Expose = append(c.Expose, port)
+	}
+	if len(s.Labels) > 0 {
+		c.Labels = map[string]string{}
+		for _, l := range s.Labels {
+			c.Labels[l.Key] = l.Value
+		}
+	}
+	return c
+}
+
+// cacheMounts gives each declared cache target an id shared by every stage
+// that mounts the same path, so deps and test_deps reuse one pip cache.
+func cacheMounts(s *pipeline.Stage) []CacheMount {
+	var out []CacheMount
+	for _, c := range s.Cache {
+		target := path.Clean(c.Value)
+		out = append(out, CacheMount{Target: target, ID: "stagebuild:" + target})
+	}
+	return out
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/spf13/cobra"
+
+	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/daemon"
+	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/targets"
+)
+
+// BuildOptions are the parsed flags of `stagebuild build`.
+type BuildOptions struct {
+	File       string
+	ContextDir string
+	Targets    []string
+	Outputs    []build.Output
+	BuildArgs  map[string]string
+	Progress   string
+	Addr       string
+}
+
+type buildFlags struct {
+	file, progress, addr string
+	targets, outputs     []string
+	tags, buildArgs      []string
+	push                 bool
+}
+
+func newBuildCmd(s Streams, runF func(*BuildOptions) error) *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [flags] [DIR]",
+		Short: "Build targets; gates must pass before anything is exported",
+		Long: `Build the requested targets of DIR/stagebuild.yaml (DIR defaults to the current directory;
+with -f FILE and no DIR, FILE's directory). Every gate listed in a target's gated_by runs in the same
+solve; if one fails, nothing for that target is exported, pushed or written, and stagebuild exits 3.
+
+Outputs use buildx syntax. With several --target flags, prefix an output with its target:
+  -o service=type=oci,dest=service.tar -o localdev=type=docker,dest=dev.tar,name=app:dev
+The same goes for tags: -t service=registry/app:1.
+
+Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate failed, 130 interrupted.`,
+		Example: `  stagebuild build --target service -o type=oci,dest=service.tar
+  stagebuild build --target localdev -o type=docker,dest=localdev.tar,name=app:dev
+  stagebuild build -t registry.example.com/app:1 --push
+  BUILDKIT_HOST=tcp://buildkitd:1234 stagebuild build --progress plain`,
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usage(fmt.Errorf("build takes at most one DIR argument, got %d (%s)", len(args), strings.Join(args, " ")))
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			opts, err := f.options(args)
+			if err != nil {
+				return usage(err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runBuild(c, s, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "pipeline file (default DIR/stagebuild.yaml)")
+	fl.StringArrayVar(&f.targets, "target", nil, "stage to build and export; repeatable (default: the pipeline's default, else service)")
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "output: type=oci|docker|image|local|tar|registry,dest=...,name=...,push=true; [TARGET=]SPEC")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "image name to export as ([TARGET=]REF); repeatable")
+	fl.BoolVar(&f.push, "push", false, "push the tagged images (shorthand for type=image,push=true)")
+	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a pipeline arg: KEY=VALUE; repeatable")
+	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, rawjson or quiet")
+	fl.StringVar(&f.addr, "addr", "", "BuildKit address (default $BUILDKIT_HOST, else a local daemon started on demand)")
+	return cmd
+}
+
+func (f *buildFlags) options(args []string) (*BuildOptions, error) {
+	o := &BuildOptions{Targets: f.targets, Progress: f.progress, Addr: f.addr, BuildArgs: map[string]string{}}
+	if !slices.Contains(build.ProgressModes, f.progress) {
+		return nil, fmt.Errorf("--progress %q: must be one of %s", f.progress, strings.Join(build.ProgressModes, ", "))
+	}
+	switch {
+	case len(args) == 1:
+		o.ContextDir = args[0]
+		o.File = f.file
+		if o.File == "" {
+			o.File = filepath.Join(args[0], pipeline.DefaultFile)
+		}
+	case f.file != "":
+		o.File, o.ContextDir = f.file, filepath.Dir(f.file)
+	default:
+		o.File, o.ContextDir = pipeline.DefaultFile, "."
+	}
+	for _, kv := range f.buildArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--build-arg %q: write KEY=VALUE", kv)
+		}
+		o.BuildArgs[k] = v
+	}
+	for _, spec := range f.outputs {
+		out, err := build.ParseOutput(spec)
+		if err != nil {
+			return nil, err
+		}
+		o.Outputs = append(o.Outputs, out)
+	}
+	for _, t := range f.tags {
+		out, err := build.TagOutput(t, f.push)
+		if err != nil {
+			return nil, err
+		}
+		o.Outputs = append(o.Outputs, out)
+	}
+	if f.push && len(f.tags) == 0 {
+		return nil, fmt.Errorf("--push needs an image name: add -t REF")
+	}
+	return o, nil
+}
+
+func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
+	p, err := pipeline.Load(o.File, o.BuildArgs)
+	if err != nil {
+		return err
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
+	}
+	res, err := targets.Resolve(p, o.Targets)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, t := range res.Targets {
+		names = append(names, t.Stage)
+	}
+	outputs, err := build.AssignOutputs(o.Outputs, names)
+	if err != nil {
+		return usage(err)
+	}
+	plan := cache.New(p, res)
+	ctx := c.Context()
+	client, _, err := daemon.Connect(ctx, o.Addr, s.Err)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	result, err := build.Run(ctx, client, build.Options{
+		Plan: plan, ContextDir: o.ContextDir, Outputs: outputs,
+		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
+		Platform: platforms.Normalize(platforms.DefaultSpec()),
+	})
+	printSummary(s, result, outputs, err)
+	return err
+}

@@ -1,0 +1,68 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+// ConnectError means the daemon at Addr did not answer.
+type ConnectError struct {
+	Addr string
+	Err  error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot reach buildkitd at %s: %s (is it running? check --addr/BUILDKIT_HOST, or unset both to use the local daemon)",
+		e.Addr, firstLine(e.Err.Error()))
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// Connect returns a client for addr, else for $BUILDKIT_HOST, else for the
+// local daemon, started on demand.
+func Connect(ctx context.Context, addr string, log io.Writer) (*client.Client, string, error) {
+	if addr == "" {
+		addr = os.Getenv("BUILDKIT_HOST")
+	}
+	if addr == "" {
+		local, err := EnsureLocal(ctx, log)
+		if err != nil {
+			return nil, "", err
+		}
+		addr = local
+	}
+	if err := ping(ctx, addr, 10*time.Second); err != nil {
+		return nil, addr, err
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, addr, &ConnectError{Addr: addr, Err: err}
+	}
+	return c, addr, nil
+}
+
+// ping checks that a daemon answers at addr within timeout.
+func ping(ctx context.Context, addr string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return &ConnectError{Addr: addr, Err: err}
+	}
+	defer c.Close()
+	if _, err := c.ListWorkers(ctx); err != nil {
+		return &ConnectError{Addr: addr, Err: err}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

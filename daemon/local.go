@@ -1,0 +1,209 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// StateDir is where stagebuild keeps local state: $STAGEBUILD_HOME, else
+// $XDG_STATE_HOME/stagebuild, else ~/.local/state/stagebuild.
+func StateDir() string {
+	if d := os.Getenv("STAGEBUILD_HOME"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "stagebuild")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, ".local", "state", "stagebuild")
+}
+
+// Local describes the local daemon's files.
+type Local struct {
+	Dir    string
+	Socket string
+	Config string
+}
+
+// LocalDaemon returns the local daemon's paths.
+func LocalDaemon() Local {
+	dir := filepath.Join(StateDir(), "buildkitd")
+	cfg := os.Getenv("STAGEBUILD_BUILDKITD_CONFIG")
+	if cfg == "" {
+		cfg = filepath.Join(StateDir(), "buildkitd.toml")
+	}
+	return Local{Dir: dir, Socket: filepath.Join(dir, "buildkitd.sock"), Config: cfg}
+}
+
+// Addr is the local daemon's BuildKit address.
+func (l Local) Addr() string { return "unix://" + l.Socket }
+
+// SetupError is a missing prerequisite, with the fix in its text.
+type SetupError struct{ Msg string }
+
+func (e *SetupError) Error() string { return e.Msg }
+
+// findBuildkitd looks in $STAGEBUILD_BUILDKITD, next to this executable,
+// then on PATH.
+func findBuildkitd() (string, error) {
+	if p := os.Getenv("STAGEBUILD_BUILDKITD"); p != "" {
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "buildkitd")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("buildkitd"); err == nil {
+		return p, nil
+	}
+	return "", &SetupError{"buildkitd not found next to stagebuild or on PATH: run `make bin/buildkitd` in the stagebuild checkout " +
+		"(it builds the pinned github.com/moby/buildkit/cmd/buildkitd), or set BUILDKIT_HOST to a running daemon"}
+}
+
+// EnsureLocal returns the address of the local daemon, starting it if it is
+// not running or if its config changed since it started.
+func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
+	l := LocalDaemon()
+	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
+		return "", fmt.Errorf("local daemon state %s: %w", l.Dir, err)
+	}
+	unlock, err := lockFile(filepath.Join(l.Dir, "lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	want := configHash(l.Config)
+	have, _ := os.ReadFile(filepath.Join(l.Dir, "config.sha256"))
+	if ping(ctx, l.Addr(), 3*time.Second) == nil {
+		if string(have) == want {
+			return l.Addr(), nil
+		}
+		fmt.Fprintf(log, "stagebuild: buildkitd config changed; restarting the local daemon\n")
+		if err := stopPid(l); err != nil {
+			return "", err
+		}
+	}
+	bin, err := findBuildkitd()
+	if err != nil {
+		return "", err
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		return "", &SetupError{"runc not found on PATH: install it (Debian/Ubuntu: apt-get install runc), or set BUILDKIT_HOST to a running daemon"}
+	}
+	if err := stopPid(l); err != nil { // a daemon that stopped answering
+		return "", err
+	}
+	fmt.Fprintf(log, "stagebuild: starting local buildkitd (%s)\n", l.Addr())
+	if err := start(bin, l); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(l.Dir, "config.sha256"), []byte(want), 0o600); err != nil {
+		return "", err
+	}
+	return l.Addr(), nil
+}
+
+func start(bin string, l Local) error {
+	_ = os.Remove(l.Socket)
+	logPath := filepath.Join(l.Dir, "buildkitd.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	args := []string{"--oci-worker=true", "--containerd-worker=false",
+		"--root", filepath.Join(l.Dir, "root"), "--addr", l.Addr()}
+	if _, err := os.Stat(l.Config); err == nil {
+		args = append(args, "--config", l.Config)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", bin, err)
+	}
+	pid := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	if err := os.WriteFile(filepath.Join(l.Dir, "buildkitd.pid"), []byte(strconv.Itoa(pid)), 0o600); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("buildkitd exited during start-up: %s (full log: %s)", lastLine(logPath), logPath)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if ping(context.Background(), l.Addr(), time.Second) == nil {
+			return nil
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	return fmt.Errorf("buildkitd did not answer on %s within 60s (log: %s)", l.Addr(), logPath)
+}
+
+// StopLocal stops the local daemon if it runs.
+func StopLocal() error { return stopPid(LocalDaemon()) }
+
+func stopPid(l Local) error {
+	b, err := os.ReadFile(filepath.Join(l.Dir, "buildkitd.pid"))
+	if err != nil {
+		return nil
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || syscall.Kill(pid, 0) != nil {
+		return nil
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			_ = os.Remove(filepath.Join(l.Dir, "buildkitd.pid"))
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("local buildkitd (pid %d) did not stop within 10s", pid)
+}
+
+func configHash(path string) string {
+	h := sha256.New()
+	if b, err := os.ReadFile(path); err == nil {
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func lastLine(path string) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, errors.Join(fmt.Errorf("locking %s", path), err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}

@@ -1,0 +1,7 @@
+// Package llbgen owns the translation of a cache.Plan into BuildKit LLB: one
+// llb.State per stage with readable vertex names, FileOp copies from the
+// build context, cache mounts on run steps, and the OCI image config each
+// stage ends up with. It decides nothing the plan does not say; base image
+// configs arrive already resolved, so the package needs no daemon and its
+// output can be tested by marshalling.
+package llbgen

@@ -1,0 +1,246 @@
+package llbgen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/cache"
+)
+
+// ContextName is the name of the build context's local source.
+const ContextName = "context"
+
+// BaseImage is a resolved base image: the reference to pull (pinned by
+// digest when known) and its config.
+type BaseImage struct {
+	Ref    string
+	Config ocispecs.Image
+}
+
+// Options are what the generator needs beyond the plan.
+type Options struct {
+	Platform ocispecs.Platform
+	// Bases maps each image named in the plan to its resolved form. An image
+	// missing here is used by name with an empty config.
+	Bases map[string]BaseImage
+	// SharedKeyHint lets BuildKit reuse a previous transfer of the context.
+	SharedKeyHint string
+}
+
+// Stage is the LLB of one planned stage.
+type Stage struct {
+	Name   string
+	Gate   bool
+	State  llb.State
+	Config ocispecs.Image
+}
+
+// Graph holds every planned stage's LLB.
+type Graph struct {
+	stages   map[string]*Stage
+	platform ocispecs.Platform
+}
+
+// Stage returns the generated stage with the given name, or nil.
+func (g *Graph) Stage(name string) *Stage { return g.stages[name] }
+
+// Generate turns a plan into LLB states.
+func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
+	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform}
+	local := llb.Local(ContextName,
+		llb.IncludePatterns(plan.Context.Includes),
+		llb.ExcludePatterns(plan.Context.Excludes),
+		llb.SharedKeyHint(opts.SharedKeyHint),
+		llb.WithCustomName("[context] load build context"))
+	for i := range plan.Stages {
+		ps := &plan.Stages[i]
+		st, cfg, err := g.base(ps, opts)
+		if err != nil {
+			return nil, err
+		}
+		cfg = applyConfig(cfg, ps.Config)
+		st = withConfig(st, cfg)
+		total := len(ps.Steps)
+		for n, step := range ps.Steps {
+			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
+			switch step.Kind {
+			case cache.StepCopy:
+				st = st.File(llb.Copy(local, "/"+step.Src, step.Dest, &llb.CopyInfo{
+					CopyDirContentsOnly: true,
+					CreateDestPath:      true,
+					AllowWildcard:       true,
+					FollowSymlinks:      true,
+				}), llb.WithCustomName(name))
+			case cache.StepRun, cache.StepTest:
+				st = run(st, step, name)
+			default:
+				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
+			}
+		}
+		g.stages[ps.Name] = &Stage{Name: ps.Name, Gate: ps.Gate, State: st, Config: cfg}
+	}
+	return g, nil
+}
+
+func (g *Graph) base(ps *cache.Stage, opts Options) (llb.State, ocispecs.Image, error) {
+	if ps.Base.Stage != "" {
+		parent := g.stages[ps.Base.Stage]
+		if parent == nil {
+			return llb.State{}, ocispecs.Image{}, fmt.Errorf("stage %s: base stage %s is not planned before it", ps.Name, ps.Base.Stage)
+		}
+		return parent.State, cloneImage(parent.Config), nil
+	}
+	b, ok := opts.Bases[ps.Base.Image]
+	if !ok {
+		b = BaseImage{Ref: ps.Base.Image}
+	}
+	cfg := cloneImage(b.Config)
+	cfg.Platform = opts.Platform
+	st := llb.Image(b.Ref, llb.Platform(opts.Platform),
+		llb.WithCustomName(fmt.Sprintf("[%s] FROM %s", ps.Name, ps.Base.Image)))
+	return st, cfg, nil
+}
+
+func run(st llb.State, step cache.Step, name string) llb.State {
+	args := step.Args
+	if step.Shell {
+		args = []string{"/bin/sh", "-c", step.Args[0]}
+	}
+	ro := []llb.RunOption{llb.Args(args), llb.WithCustomName(name)}
+	for _, m := range step.CacheMounts {
+		ro = append(ro, llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.ID, llb.CacheMountLocked)))
+	}
+	return st.Run(ro...).Root()
+}
+
+func describe(s cache.Step) string {
+	switch s.Kind {
+	case cache.StepCopy:
+		return fmt.Sprintf("COPY %s %s", s.Src, s.Dest)
+	case cache.StepTest:
+		return "TEST " + argString(s)
+	}
+	return "RUN " + argString(s)
+}
+
+func argString(s cache.Step) string {
+	if s.Shell {
+		return s.Args[0]
+	}
+	b, _ := json.Marshal(s.Args)
+	return string(b)
+}
+
+// withConfig sets the exec environment of st from an image config.
+func withConfig(st llb.State, cfg ocispecs.Image) llb.State {
+	for _, kv := range cfg.Config.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		st = st.AddEnv(k, v)
+	}
+	dir := cfg.Config.WorkingDir
+	if dir == "" {
+		dir = "/"
+	}
+	st = st.Dir(dir)
+	if cfg.Config.User != "" {
+		st = st.User(cfg.Config.User)
+	}
+	return st
+}
+
+// applyConfig layers a stage's config over its base's, as Dockerfile
+// instructions would.
+func applyConfig(img ocispecs.Image, c cache.Config) ocispecs.Image {
+	ic := &img.Config
+	if c.Workdir != "" {
+		ic.WorkingDir = c.Workdir
+	}
+	for _, e := range c.Env {
+		val := os.Expand(e.Value, func(name string) string { return lookupEnv(ic.Env, name) })
+		ic.Env = setEnv(ic.Env, e.Key, val)
+	}
+	if c.User != "" {
+		ic.User = c.User
+	}
+	if c.Entrypoint != nil {
+		ic.Entrypoint = slices.Clone(c.Entrypoint)
+		ic.Cmd = nil
+	}
+	if c.Cmd != nil {
+		ic.Cmd = slices.Clone(c.Cmd)
+	}
+	for _, p := range c.Expose {
+		if ic.ExposedPorts == nil {
+			ic.ExposedPorts = map[string]struct{}{}
+		}
+		ic.ExposedPorts[p] = struct{}{}
+	}
+	for k, v := range c.Labels {
+		if ic.Labels == nil {
+			ic.Labels = map[string]string{}
+		}
+		ic.Labels[k] = v
+	}
+	return img
+}
+
+func lookupEnv(env []string, name string) string {
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+func setEnv(env []string, key, val string) []string {
+	for i, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			env[i] = key + "=" + val
+			return env
+		}
+	}
+	return append(env, key+"="+val)
+}
+
+func cloneImage(img ocispecs.Image) ocispecs.Image {
+	b, _ := json.Marshal(img)
+	var out ocispecs.Image
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// Marshal returns the definition of a stage's final state for this graph's
+// platform.
+func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, error) {
+	s := g.stages[name]
+	if s == nil {
+		return nil, fmt.Errorf("stage %s was not generated", name)
+	}
+	return s.State.Marshal(ctx, llb.Platform(g.platform))
+}
+
+// OutputDigest is the digest of the vertex a definition ends in: for a gate,
+// the test command's exec op.
+func OutputDigest(def *llb.Definition) (digest.Digest, error) {
+	if len(def.Def) == 0 {
+		return "", fmt.Errorf("empty definition")
+	}
+	var op pb.Op
+	if err := op.UnmarshalVT(def.Def[len(def.Def)-1]); err != nil {
+		return "", err
+	}
+	if len(op.Inputs) == 0 {
+		return "", fmt.Errorf("definition has no output")
+	}
+	return digest.Digest(op.Inputs[0].Digest), nil
+}

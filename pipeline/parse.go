@@ -1,0 +1,198 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// DefaultFile is the pipeline file name used when none is given.
+const DefaultFile = "stagebuild.yaml"
+
+var (
+	topKeys   = []string{"version", "args", "default", "stages"}
+	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
+		"labels", "copy", "run", "cache", "test", "gated_by", "description"}
+	copyKeys = []string{"src", "to"}
+)
+
+// Load reads and parses a pipeline file. args overrides the declared build
+// args' defaults (the CLI's --build-arg).
+func Load(path string, args map[string]string) (*Pipeline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: no such file (create one, or pass -f FILE)", path)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return Parse(path, data, args)
+}
+
+var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse parses and validates pipeline text. file names the text in errors.
+func Parse(file string, data []byte, args map[string]string) (*Pipeline, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 1
+		if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return nil, errorf(Pos{file, line, 1}, "invalid YAML: %s", msg)
+	}
+	p := &Pipeline{File: file, byName: map[string]*Stage{}}
+	start := Pos{file, 1, 1}
+	if len(doc.Content) == 0 {
+		return nil, errorf(start, "the pipeline is empty (declare a stages: mapping with at least one stage)")
+	}
+	root := doc.Content[0]
+	ps := &parser{file: file, p: p}
+	if err := ps.top(root); err != nil {
+		return nil, err
+	}
+	if err := ps.applyArgs(args); err != nil {
+		return nil, err
+	}
+	if err := validate(p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+type parser struct {
+	file string
+	p    *Pipeline
+	// raw stage nodes, substituted after args are known
+	stageNodes map[string]*yaml.Node
+}
+
+func (ps *parser) pos(n *yaml.Node) Pos { return Pos{ps.file, n.Line, n.Column} }
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return "a scalar"
+	}
+	return "an alias"
+}
+
+// pairs walks a mapping node, rejecting keys not in allowed.
+func (ps *parser) pairs(n *yaml.Node, where string, allowed []string, fn func(k, v *yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return errorf(ps.pos(n), "%s must be a mapping, got %s", where, kindName(n))
+	}
+	seen := map[string]Pos{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if allowed != nil && !contains(allowed, k.Value) {
+			return errorf(ps.pos(k), "unknown key %q in %s%s", k.Value, where, didYouMean(k.Value, allowed))
+		}
+		if first, dup := seen[k.Value]; dup && where == "stages" {
+			return errorf(ps.pos(k), "duplicate stage %q (first declared at %d:%d; rename one of them)", k.Value, first.Line, first.Col)
+		} else if dup {
+			return errorf(ps.pos(k), "duplicate key %q in %s (first set at %d:%d)", k.Value, where, first.Line, first.Col)
+		}
+		seen[k.Value] = ps.pos(k)
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (ps *parser) scalar(n *yaml.Node, what string) (Value, error) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return Value{}, errorf(ps.pos(n), "%s must be a string, got %s", what, kindName(n))
+	}
+	return Value{Value: n.Value, Pos: ps.pos(n)}, nil
+}
+
+func (ps *parser) top(root *yaml.Node) error {
+	if root.Kind != yaml.MappingNode {
+		return errorf(ps.pos(root), "the pipeline must be a mapping with a stages: key, got %s", kindName(root))
+	}
+	var stagesNode *yaml.Node
+	err := ps.pairs(root, "the pipeline", topKeys, func(k, v *yaml.Node) error {
+		switch k.Value {
+		case "version":
+			val, err := ps.scalar(v, "version")
+			if err != nil {
+				return err
+			}
+			if val.Value != "1" {
+				return errorf(val.Pos, "unsupported version %q (this stagebuild reads version 1)", val.Value)
+			}
+			ps.p.Version = 1
+		case "args":
+			return ps.pairs(v, "args", nil, func(ak, av *yaml.Node) error {
+				if !envName.MatchString(ak.Value) {
+					return errorf(ps.pos(ak), "invalid arg name %q (use letters, digits and _)", ak.Value)
+				}
+				def, err := ps.scalar(av, fmt.Sprintf("the default of arg %s", ak.Value))
+				if err != nil {
+					return err
+				}
+				ps.p.Args = append(ps.p.Args, Arg{Name: ak.Value, Default: def.Value, Pos: ps.pos(ak)})
+				return nil
+			})
+		case "default":
+			val, err := ps.scalar(v, "default")
+			if err != nil {
+				return err
+			}
+			ps.p.Default = val
+		case "stages":
+			stagesNode = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if stagesNode == nil {
+		return errorf(ps.pos(root), "the pipeline has no stages: key (declare at least one stage)")
+	}
+	if stagesNode.Kind == yaml.ScalarNode && stagesNode.Tag == "!!null" ||
+		stagesNode.Kind == yaml.MappingNode && len(stagesNode.Content) == 0 {
+		return errorf(ps.pos(stagesNode), "stages is empty (declare at least one stage)")
+	}
+	ps.stageNodes = map[string]*yaml.Node{}
+	return ps.pairs(stagesNode, "stages", nil, func(k, v *yaml.Node) error {
+		if !stageName.MatchString(k.Value) {
+			return errorf(ps.pos(k), "invalid stage name %q (use lowercase letters, digits, - and _)", k.Value)
+		}
+		s := &Stage{Name: k.Value, Pos: ps.pos(k)}
+		ps.p.Stages = append(ps.p.Stages, s)
+		ps.p.byName[s.Name] = s
+		ps.stageNodes[s.Name] = v
+		return nil
+	})
+}
+
+var (
+	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	stageName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
