@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -57,6 +58,7 @@ func ParseOutput(spec string) (Output, error) {
 		}
 		o.Attrs[k] = v
 	}
+	written := o.Type // what the user wrote, for messages: registry becomes image
 	switch o.Type {
 	case "":
 		return o, fmt.Errorf("--output %q: missing type= (one of %s)", spec, strings.Join(outputTypes, ", "))
@@ -78,7 +80,7 @@ func ParseOutput(spec string) (Output, error) {
 		}
 	case client.ExporterImage:
 		if o.Attrs["name"] == "" {
-			return o, fmt.Errorf("--output %q: type=image needs name=REF (or use -t REF)", spec)
+			return o, fmt.Errorf("--output %q: type=%s needs name=REF (or use -t REF)", spec, written)
 		}
 	}
 	return o, nil
@@ -110,6 +112,9 @@ func AssignOutputs(outputs []Output, targets []string) (map[string][]Output, err
 	}
 	for _, o := range outputs {
 		if o.Target == "" {
+			if len(targets) == 0 {
+				return nil, fmt.Errorf("--output %q: no target is requested", o.Spec)
+			}
 			if len(targets) != 1 {
 				return nil, fmt.Errorf("--output %q names no target but %d targets are requested (write %s=%s)",
 					o.Spec, len(targets), targets[0], o.Spec)
@@ -124,16 +129,20 @@ func AssignOutputs(outputs []Output, targets []string) (map[string][]Output, err
 		}
 		byTarget[o.Target] = append(byTarget[o.Target], o)
 	}
-	for t, outs := range byTarget {
-		seen := map[string]bool{}
-		for _, o := range outs {
-			if d := o.Dest(); d != "" {
-				if seen[d] {
-					return nil, fmt.Errorf("target %s: two outputs write %s", t, d)
-				}
-				seen[d] = true
-			}
+	// Two outputs writing one path clobber each other, whether they belong
+	// to one target or to two. Check in command-line order so the error is
+	// deterministic.
+	seen := map[string]Output{}
+	for _, o := range outputs {
+		d := o.Dest()
+		if d == "" {
+			continue
 		}
+		d = filepath.Clean(d)
+		if first, dup := seen[d]; dup {
+			return nil, fmt.Errorf("--output %q and --output %q both write %s (give each its own dest)", first.Spec, o.Spec, d)
+		}
+		seen[d] = o
 	}
 	return byTarget, nil
 }

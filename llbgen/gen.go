@@ -48,6 +48,7 @@ type Stage struct {
 type Graph struct {
 	stages   map[string]*Stage
 	platform ocispecs.Platform
+	localID  string
 }
 
 // Stage returns the generated stage with the given name, or nil.
@@ -55,7 +56,11 @@ func (g *Graph) Stage(name string) *Stage { return g.stages[name] }
 
 // Generate turns a plan into LLB states.
 func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
-	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform}
+	// Every stage's definition must name the context with the same unique
+	// ID, or each Marshal would get a random one and the image and its gates
+	// would not share the vertices they have in common.
+	localID := digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
+	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID}
 	local := llb.Local(ContextName,
 		llb.IncludePatterns(plan.Context.Includes),
 		llb.ExcludePatterns(plan.Context.Excludes),
@@ -226,7 +231,7 @@ func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, erro
 	if s == nil {
 		return nil, fmt.Errorf("stage %s was not generated", name)
 	}
-	return s.State.Marshal(ctx, llb.Platform(g.platform))
+	return s.State.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
 }
 
 // OutputDigest is the digest of the vertex a definition ends in: for a gate,

@@ -26,7 +26,7 @@ func Load(path string, args map[string]string) (*Pipeline, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: no such file (create one, or pass -f FILE)", path)
+			return nil, errorf(Pos{File: path}, "no such file (create one, or pass -f FILE)")
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -40,12 +40,19 @@ func Parse(file string, data []byte, args map[string]string) (*Pipeline, error) 
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		line := 1
+		pos := Pos{file, 1, 1}
 		if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
+			pos.Line, _ = strconv.Atoi(m[1])
 			msg = m[2]
 		}
-		return nil, errorf(Pos{file, line, 1}, "invalid YAML: %s", msg)
+		// yaml reports the line of the enclosing node for a tab in the
+		// indentation; point at the tab itself.
+		if strings.Contains(msg, "tab character") {
+			if l, c := indentTab(data); l > 0 {
+				pos.Line, pos.Col = l, c
+			}
+		}
+		return nil, errorf(pos, "invalid YAML: %s", msg)
 	}
 	p := &Pipeline{File: file, byName: map[string]*Stage{}}
 	start := Pos{file, 1, 1}
@@ -64,6 +71,18 @@ func Parse(file string, data []byte, args map[string]string) (*Pipeline, error) 
 		return nil, err
 	}
 	return p, nil
+}
+
+// indentTab returns the line and column of the first tab used as
+// indentation, or 0, 0.
+func indentTab(data []byte) (line, col int) {
+	for i, l := range strings.Split(string(data), "\n") {
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if j := strings.IndexByte(indent, '\t'); j >= 0 {
+			return i + 1, j + 1
+		}
+	}
+	return 0, 0
 }
 
 type parser struct {
@@ -134,7 +153,7 @@ func (ps *parser) top(root *yaml.Node) error {
 	if root.Kind != yaml.MappingNode {
 		return errorf(ps.pos(root), "the pipeline must be a mapping with a stages: key, got %s", kindName(root))
 	}
-	var stagesNode *yaml.Node
+	var stagesKey, stagesNode *yaml.Node
 	err := ps.pairs(root, "the pipeline", topKeys, func(k, v *yaml.Node) error {
 		switch k.Value {
 		case "version":
@@ -165,7 +184,7 @@ func (ps *parser) top(root *yaml.Node) error {
 			}
 			ps.p.Default = val
 		case "stages":
-			stagesNode = v
+			stagesKey, stagesNode = k, v
 		}
 		return nil
 	})
@@ -175,8 +194,11 @@ func (ps *parser) top(root *yaml.Node) error {
 	if stagesNode == nil {
 		return errorf(ps.pos(root), "the pipeline has no stages: key (declare at least one stage)")
 	}
-	if stagesNode.Kind == yaml.ScalarNode && stagesNode.Tag == "!!null" ||
-		stagesNode.Kind == yaml.MappingNode && len(stagesNode.Content) == 0 {
+	if stagesNode.Kind == yaml.ScalarNode && stagesNode.Tag == "!!null" {
+		// "stages:" with nothing after it: point at the key, not past it.
+		return errorf(ps.pos(stagesKey), "stages is empty (declare at least one stage)")
+	}
+	if stagesNode.Kind == yaml.MappingNode && len(stagesNode.Content) == 0 {
 		return errorf(ps.pos(stagesNode), "stages is empty (declare at least one stage)")
 	}
 	ps.stageNodes = map[string]*yaml.Node{}

@@ -18,7 +18,8 @@ func (ps *parser) applyArgs(overrides map[string]string) error {
 	for _, a := range p.Args {
 		p.ArgValues[a.Name] = a.Default
 	}
-	for k, v := range overrides {
+	for _, k := range sortedKeys(overrides) {
+		v := overrides[k]
 		if _, ok := p.ArgValues[k]; ok {
 			p.ArgValues[k] = v
 		} else {
@@ -48,8 +49,10 @@ func (ps *parser) subst(v Value, what string, keepUnknown bool) (Value, error) {
 		return m
 	})
 	if bad != "" {
-		return v, errorf(v.Pos, "unknown arg ${%s} in %s (declare it under args:%s)", bad, what,
-			didYouMean(bad, sortedKeys(ps.p.ArgValues)))
+		if sug := Suggest(bad, sortedKeys(ps.p.ArgValues)); sug != "" {
+			return v, errorf(v.Pos, "unknown arg ${%s} in %s (did you mean ${%s}? otherwise declare it under args:)", bad, what, sug)
+		}
+		return v, errorf(v.Pos, "unknown arg ${%s} in %s (declare it under args:)", bad, what)
 	}
 	v.Value = out
 	return v, nil

@@ -1,0 +1,47 @@
+# stagebuild: `make run` builds the example's service image with its tests
+# gating it; `make test` runs every test. Both bring up the hermetic
+# environment first (runc, buildkitd, a local registry mirror, base images).
+GO      ?= go
+EXAMPLE ?= examples/python-service
+OUT     ?= out
+
+.PHONY: all build env run test unit integration lint clean down
+
+all: build
+
+build: bin/buildkitd
+	$(GO) build -o bin/stagebuild ./cmd/stagebuild
+
+bin/buildkitd: go.mod go.sum
+	$(GO) build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd
+
+# Idempotent and cached: installs runc/debootstrap if missing, starts the
+# registry on 127.0.0.1:5100, builds and pushes the base images, installs the
+# buildkitd config. Fast when already up.
+env: bin/buildkitd
+	$(GO) run ./testenv/envctl up
+
+# The main job: the service image of the example, gated by its tests, on a
+# local buildkitd that stagebuild starts itself.
+run: env build
+	bin/stagebuild build $(EXAMPLE) --target service -o type=oci,dest=$(OUT)/service.tar
+	@echo "service image: $(OUT)/service.tar"
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+
+integration: env build
+	$(GO) test -count=1 -timeout 60m ./integration/
+
+test: env build lint
+	$(GO) test -count=1 -timeout 60m ./...
+
+down:
+	$(GO) run ./testenv/envctl down
+
+clean:
+	rm -rf bin $(OUT)
