@@ -137,11 +137,19 @@ func runTarget(ctx context.Context, c *client.Client, opts Options, t cache.Targ
 		Exports:     exports,
 		LocalMounts: map[string]fsutil.FS{llbgen.ContextName: fsys},
 	}
+	// The gateway function's error crosses the daemon and comes back as
+	// text, so a gate failure is also kept here, with its type.
+	var gateErr *GateError
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		return gatedBuild(ctx, gw, opts, t, abs, logs)
+		r, err := gatedBuild(ctx, gw, opts, t, abs, logs)
+		errors.As(err, &gateErr)
+		return r, err
 	}
 	resp, err := c.Build(ctx, so, "stagebuild", build, ch)
 	if err != nil {
+		if gateErr != nil {
+			return res, gateErr
+		}
 		return res, err
 	}
 	for _, p := range pend {

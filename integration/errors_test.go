@@ -1,0 +1,81 @@
+package integration
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad input gets one line naming the problem and an exact exit code.
+func TestBadInputs(t *testing.T) {
+	t.Parallel()
+	example := filepath.Join(repoRoot, "examples", "python-service")
+	broken := t.TempDir()
+	writeFile(t, filepath.Join(broken, "stagebuild.yaml"), "version: 1\nstages:\n  deps:\n    from: python:3.11\n    workdri: /app\n")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := l.Addr().String()
+	l.Close()
+
+	cases := []struct {
+		name string
+		dir  string
+		args []string
+		code int
+		// line is the exact last line, or a prefix when it ends in "…".
+		line string
+	}{
+		{"unknown target", example, []string{"build", "--target", "servce"}, 2,
+			`stagebuild: unknown target "servce" (did you mean "service"?); valid targets: deps, test_deps, builder, tests_builder, tests, localdev, service`},
+		{"bad output type", example, []string{"build", "-o", "type=zip,dest=x"}, 2,
+			`stagebuild: --output "type=zip,dest=x": unknown type "zip" (one of oci, docker, image, local, tar, registry)`},
+		{"output without dest", example, []string{"build", "-o", "type=oci"}, 2,
+			`stagebuild: --output "type=oci": type=oci needs dest=FILE.tar`},
+		{"ambiguous output", example, []string{"build", "--target", "service", "--target", "localdev", "-o", "type=oci,dest=x.tar"}, 2,
+			`stagebuild: --output "type=oci,dest=x.tar" names no target but 2 targets are requested (write service=type=oci,dest=x.tar)`},
+		{"bad progress", example, []string{"build", "--progress", "fancy"}, 2,
+			`stagebuild: --progress "fancy": must be one of auto, plain, tty, rawjson, quiet`},
+		{"push without tag", example, []string{"build", "--push"}, 2,
+			`stagebuild: --push needs an image name: add -t REF`},
+		{"unknown flag", example, []string{"build", "--bogus"}, 2,
+			`stagebuild: unknown flag: --bogus (see 'stagebuild build --help')`},
+		{"missing pipeline", t.TempDir(), []string{"build"}, 2,
+			`stagebuild: stagebuild.yaml: no such file (create one, or pass -f FILE)`},
+		{"pipeline typo", broken, []string{"build"}, 2,
+			`stagebuild: stagebuild.yaml:5:5: unknown key "workdri" in stage "deps" (did you mean "workdir"?)`},
+		{"unreachable unix addr", example, []string{"build", "--addr", "unix:///nonexistent/buildkitd.sock"}, 1,
+			`stagebuild: cannot reach buildkitd at unix:///nonexistent/buildkitd.sock: …`},
+		{"unreachable tcp addr", example, []string{"build", "--addr", "tcp://" + closedPort}, 1,
+			`stagebuild: cannot reach buildkitd at tcp://` + closedPort + `: …`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := stagebuild(t, c.dir, c.args...)
+			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			last := lines[len(lines)-1]
+			if r.code != c.code {
+				t.Errorf("exit %d, want %d", r.code, c.code)
+			}
+			if prefix, ok := strings.CutSuffix(c.line, "…"); ok {
+				if !strings.HasPrefix(last, prefix) || !strings.Contains(last, "unset both to use the local daemon") {
+					t.Errorf("got  %s\nwant %s", last, c.line)
+				}
+			} else if last != c.line {
+				t.Errorf("got  %s\nwant %s", last, c.line)
+			}
+			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace in output:\n%s", r.stderr)
+			}
+			if len(lines) != 1 {
+				t.Errorf("%d lines of output, want 1:\n%s", len(lines), r.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(example, "x.tar")); !os.IsNotExist(err) {
+		t.Errorf("a failed invocation wrote x.tar")
+	}
+}

@@ -1,0 +1,122 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stagebuild/stagebuild/testenv"
+)
+
+const failingTest = `
+def test_deliberately_broken():
+    assert 1 + 1 == 3, "stagebuild-deliberate-failure"
+`
+
+// A failing test stops every export of the service, and localdev still builds.
+func TestFailingGateExportsNothing(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	writeFile(t, filepath.Join(dir, "tests", "test_broken.py"), failingTest)
+
+	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "plain", "-o", "type=oci,dest=out/service.tar")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3 (gate failed)\n%s", r.code, tail(r.stderr, 40))
+	}
+	for _, want := range []string{"stagebuild-deliberate-failure", "1 failed, 8 passed",
+		`stagebuild: gate "tests" failed: pytest -q -p no:cacheprovider tests exited with code 1; nothing was exported for service`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "out"))
+	if len(entries) != 0 {
+		t.Errorf("out/ holds %d entries after a failed gate", len(entries))
+	}
+
+	// Quiet progress still shows why: the summary carries the test output.
+	r = stagebuild(t, dir, "build", "--target", "service", "--progress", "quiet", "-o", "type=oci,dest=out/service.tar")
+	if r.code != 3 || !strings.Contains(r.stderr, "stagebuild-deliberate-failure") {
+		t.Errorf("quiet: exit %d, output:\n%s", r.code, r.stderr)
+	}
+
+	repo := "stagebuild-it/gated-" + randomID()
+	r = stagebuild(t, dir, "build", "--target", "service", "--progress", "quiet", "-t", env.RegistryAddr+"/"+repo+":1", "--push")
+	if r.code != 3 {
+		t.Errorf("push: exit %d, want 3", r.code)
+	}
+	tags, err := testenv.ListTags(t.Context(), repo)
+	if err != nil || len(tags) != 0 {
+		t.Errorf("registry has tags %q after a failed gate (err %v)", tags, err)
+	}
+
+	stagebuild(t, dir, "build", "--target", "localdev", "--progress", "quiet", "-o", "type=oci,dest=out/localdev.tar").mustSucceed(t)
+	if _, err := os.Stat(filepath.Join(dir, "out", "localdev.tar")); err != nil {
+		t.Errorf("localdev was not written: %v", err)
+	}
+}
+
+// A failure outside the test command (a broken install) is a build error,
+// not a gate failure.
+func TestBrokenInstallIsBuildError(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	writeFile(t, filepath.Join(dir, "test_requirements.txt"), "pytest==8.3.3\nthis-package-does-not-exist-stagebuild==0.0.1\n")
+	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "plain", "-o", "type=oci,dest=svc.tar")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, tail(r.stderr, 30))
+	}
+	if !strings.Contains(r.stderr, "this-package-does-not-exist-stagebuild") {
+		t.Errorf("pip's error is not shown:\n%s", tail(r.stderr, 30))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "svc.tar")); !os.IsNotExist(err) {
+		t.Errorf("svc.tar exists after a failed build: %v", err)
+	}
+}
+
+// The gate and the service image are solved at the same time: the service's
+// own step starts before pytest has finished.
+func TestGateRunsBesideServiceBuild(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	writeFile(t, filepath.Join(dir, "tests", "test_slow.py"), "import time\n\ndef test_slow():\n    time.sleep(4)\n")
+	appendFile(t, filepath.Join(dir, "docker-entrypoint.sh"), "# "+randomID()+"\n")
+	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "rawjson", "-o", "type=oci,dest=svc.tar").mustSucceed(t)
+	vs := parseRawJSON(t, r.stderr)
+	pytest := find(t, vs, "[tests 1/1] TEST pytest")
+	copyEntry := find(t, vs, "[service 1/1] COPY docker-entrypoint.sh")
+	if pytest.Cached || copyEntry.Cached {
+		t.Fatalf("expected fresh steps, got cached pytest=%v copy=%v", pytest.Cached, copyEntry.Cached)
+	}
+	if pytest.Started == nil || pytest.Completed == nil || copyEntry.Started == nil {
+		t.Fatal("missing timestamps")
+	}
+	if !copyEntry.Started.Before(*pytest.Completed) {
+		t.Errorf("service COPY started %s, after pytest completed %s: not concurrent",
+			copyEntry.Started.Format("15:04:05.000"), pytest.Completed.Format("15:04:05.000"))
+	}
+	t.Logf("pytest %s–%s; service COPY started %s", pytest.Started.Format("05.000"),
+		pytest.Completed.Format("05.000"), copyEntry.Started.Format("05.000"))
+}
+
+// After a source-only edit the installs are cache hits and pip does not run.
+func TestSourceEditKeepsInstallsCached(t *testing.T) {
+	t.Parallel()
+	dir := copyExample(t)
+	stagebuild(t, dir, "build", "--target", "service", "--progress", "quiet").mustSucceed(t)
+	appendFile(t, filepath.Join(dir, "app", "__init__.py"), "\n# edited "+randomID()+"\n")
+	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "rawjson").mustSucceed(t)
+	vs := parseRawJSON(t, r.stderr)
+	for _, name := range []string{"[deps 2/3] RUN python -m venv", "[deps 3/3] RUN pip install", "[test_deps 2/2] RUN pip install"} {
+		v := find(t, vs, name)
+		if !v.Cached || v.Logs != 0 {
+			t.Errorf("%s: cached=%v, %d log chunks (pip ran again)", v.Name, v.Cached, v.Logs)
+		}
+	}
+	for _, name := range []string{"[builder 1/1] COPY app", "[tests 1/1] TEST pytest"} {
+		if v := find(t, vs, name); v.Cached {
+			t.Errorf("%s was cached although app/ changed", v.Name)
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// stagebuild runs bin/stagebuild in dir.
+func stagebuild(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running stagebuild: %v", err)
+	}
+	t.Logf("stagebuild %s → exit %d", strings.Join(args, " "), r.code)
+	return r
+}
+
+func (r result) mustSucceed(t *testing.T) result {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstderr (tail):\n%s", r.code, tail(r.stderr, 60))
+	}
+	return r
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// copyExample copies examples/python-service into a fresh directory, with a
+// random marker in the source so this test's source layers are its own.
+func copyExample(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(repoRoot, "examples", "python-service")
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == "__pycache__" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, filepath.Join(dst, "app", "__init__.py"), "\n# test marker "+randomID()+"\n")
+	return dst
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// vertex is one vertex of a build as rawjson progress reported it.
+type vertex struct {
+	Name      string
+	Started   *time.Time
+	Completed *time.Time
+	Cached    bool
+	Error     string
+	Logs      int
+}
+
+// parseRawJSON reads --progress rawjson output (one SolveStatus per line)
+// and merges the updates per vertex name.
+func parseRawJSON(t *testing.T, out string) map[string]*vertex {
+	t.Helper()
+	byDigest := map[string]*vertex{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 || line[0] != '{' {
+			continue
+		}
+		var ss client.SolveStatus
+		if err := json.Unmarshal(line, &ss); err != nil {
+			continue
+		}
+		for _, v := range ss.Vertexes {
+			cur := byDigest[v.Digest.String()]
+			if cur == nil {
+				cur = &vertex{Name: v.Name}
+				byDigest[v.Digest.String()] = cur
+			}
+			if v.Started != nil && (cur.Started == nil || v.Started.Before(*cur.Started)) {
+				cur.Started = v.Started
+			}
+			if v.Completed != nil {
+				cur.Completed = v.Completed
+			}
+			cur.Cached = cur.Cached || v.Cached
+			if v.Error != "" {
+				cur.Error = v.Error
+			}
+		}
+		for _, l := range ss.Logs {
+			if cur := byDigest[l.Vertex.String()]; cur != nil {
+				cur.Logs++
+			}
+		}
+	}
+	byName := map[string]*vertex{}
+	for _, v := range byDigest {
+		byName[v.Name] = v
+	}
+	if len(byName) == 0 {
+		t.Fatalf("no rawjson vertices in output:\n%s", tail(out, 20))
+	}
+	return byName
+}
+
+// find returns the vertex whose name starts with prefix.
+func find(t *testing.T, vs map[string]*vertex, prefix string) *vertex {
+	t.Helper()
+	for name, v := range vs {
+		if strings.HasPrefix(name, prefix) {
+			return v
+		}
+	}
+	var names []string
+	for n := range vs {
+		names = append(names, n)
+	}
+	t.Fatalf("no vertex named %q*; have %q", prefix, names)
+	return nil
+}

@@ -1,0 +1,28 @@
+package testenv
+
+import (
+	"context"
+	"testing"
+)
+
+// TestListTagsLive runs against the registry Up starts; it skips when none runs.
+func TestListTagsLive(t *testing.T) {
+	ctx := context.Background()
+	if up, err := registryUp(ctx); err != nil || !up {
+		t.Skipf("no registry on %s (run `go run ./testenv/envctl up`): %v", RegistryAddr, err)
+	}
+	tags, err := ListTags(ctx, "library/does-not-exist")
+	if err != nil || len(tags) != 0 {
+		t.Errorf("missing repo: tags %v, err %v; want none, nil", tags, err)
+	}
+	tags, err = ListTags(ctx, "library/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags) == 0 {
+		t.Skip("library/busybox not pushed yet")
+	}
+	if !has(tags, "latest") {
+		t.Errorf("library/busybox tags = %v, want latest", tags)
+	}
+}
