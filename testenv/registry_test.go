@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestListTagsLive runs against the registry Up starts; it skips when none runs.
+// TestListTagsLive runs against the registry Up starts (make test brings it up).
 func TestListTagsLive(t *testing.T) {
 	ctx := context.Background()
 	if up, err := registryUp(ctx); err != nil || !up {
-		t.Skipf("no registry on %s (run `go run ./testenv/envctl up`): %v", RegistryAddr, err)
+		t.Fatalf("no registry on %s (run `make env`): %v", RegistryAddr, err)
 	}
 	tags, err := ListTags(ctx, "library/does-not-exist")
 	if err != nil || len(tags) != 0 {
@@ -20,7 +20,7 @@ func TestListTagsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(tags) == 0 {
-		t.Skip("library/busybox not pushed yet")
+		t.Fatal("library/busybox is not in the registry (run `make env`)")
 	}
 	if !has(tags, "latest") {
 		t.Errorf("library/busybox tags = %v, want latest", tags)
