@@ -61,6 +61,9 @@ func (e *SetupError) Error() string { return e.Msg }
 // then on PATH.
 func findBuildkitd() (string, error) {
 	if p := os.Getenv("STAGEBUILD_BUILDKITD"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", &SetupError{fmt.Sprintf("STAGEBUILD_BUILDKITD=%s: no such file (build it with `make bin/buildkitd`, or unset it)", p)}
+		}
 		return p, nil
 	}
 	if exe, err := os.Executable(); err == nil {

@@ -24,37 +24,54 @@ func TestBadInputs(t *testing.T) {
 	cases := []struct {
 		name string
 		dir  string
+		env  []string
 		args []string
 		code int
 		// line is the exact last line, or a prefix when it ends in "…".
 		line string
 	}{
-		{"unknown target", example, []string{"build", "--target", "servce"}, 2,
+		{"unknown target", example, nil, []string{"build", "--target", "servce"}, 2,
 			`stagebuild: unknown target "servce" (did you mean "service"?); valid targets: deps, test_deps, builder, tests_builder, tests, localdev, service`},
-		{"bad output type", example, []string{"build", "-o", "type=zip,dest=x"}, 2,
+		{"bad output type", example, nil, []string{"build", "-o", "type=zip,dest=x"}, 2,
 			`stagebuild: --output "type=zip,dest=x": unknown type "zip" (one of oci, docker, image, local, tar, registry)`},
-		{"output without dest", example, []string{"build", "-o", "type=oci"}, 2,
+		{"output without dest", example, nil, []string{"build", "-o", "type=oci"}, 2,
 			`stagebuild: --output "type=oci": type=oci needs dest=FILE.tar`},
-		{"ambiguous output", example, []string{"build", "--target", "service", "--target", "localdev", "-o", "type=oci,dest=x.tar"}, 2,
+		{"ambiguous output", example, nil, []string{"build", "--target", "service", "--target", "localdev", "-o", "type=oci,dest=x.tar"}, 2,
 			`stagebuild: --output "type=oci,dest=x.tar" names no target but 2 targets are requested (write service=type=oci,dest=x.tar)`},
-		{"bad progress", example, []string{"build", "--progress", "fancy"}, 2,
+		{"bad progress", example, nil, []string{"build", "--progress", "fancy"}, 2,
 			`stagebuild: --progress "fancy": must be one of auto, plain, tty, rawjson, quiet`},
-		{"push without tag", example, []string{"build", "--push"}, 2,
+		{"push without tag", example, nil, []string{"build", "--push"}, 2,
 			`stagebuild: --push needs an image name: add -t REF`},
-		{"unknown flag", example, []string{"build", "--bogus"}, 2,
+		{"unknown flag", example, nil, []string{"build", "--bogus"}, 2,
 			`stagebuild: unknown flag: --bogus (see 'stagebuild build --help')`},
-		{"missing pipeline", t.TempDir(), []string{"build"}, 2,
+		{"missing pipeline", t.TempDir(), nil, []string{"build"}, 2,
 			`stagebuild: stagebuild.yaml: no such file (create one, or pass -f FILE)`},
-		{"pipeline typo", broken, []string{"build"}, 2,
+		{"pipeline typo", broken, nil, []string{"build"}, 2,
 			`stagebuild: stagebuild.yaml:5:5: unknown key "workdri" in stage "deps" (did you mean "workdir"?)`},
-		{"unreachable unix addr", example, []string{"build", "--addr", "unix:///nonexistent/buildkitd.sock"}, 1,
+		{"unreachable unix addr", example, nil, []string{"build", "--addr", "unix:///nonexistent/buildkitd.sock"}, 1,
 			`stagebuild: cannot reach buildkitd at unix:///nonexistent/buildkitd.sock: …`},
-		{"unreachable tcp addr", example, []string{"build", "--addr", "tcp://" + closedPort}, 1,
+		{"unreachable tcp addr", example, nil, []string{"build", "--addr", "tcp://" + closedPort}, 1,
 			`stagebuild: cannot reach buildkitd at tcp://` + closedPort + `: …`},
 	}
+	// With an empty state dir there is no local daemon to reuse, so these
+	// reach the binary checks.
+	noDaemon := "STAGEBUILD_HOME=" + t.TempDir()
+	cases = append(cases, []struct {
+		name string
+		dir  string
+		env  []string
+		args []string
+		code int
+		line string
+	}{
+		{"missing buildkitd", example, []string{noDaemon, "STAGEBUILD_BUILDKITD=/nonexistent/buildkitd"}, []string{"build"}, 1,
+			"stagebuild: STAGEBUILD_BUILDKITD=/nonexistent/buildkitd: no such file (build it with `make bin/buildkitd`, or unset it)"},
+		{"missing runc", example, []string{noDaemon, "PATH=/nonexistent"}, []string{"build"}, 1,
+			"stagebuild: runc not found on PATH: install it (Debian/Ubuntu: apt-get install runc), or set BUILDKIT_HOST to a running daemon"},
+	}...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := stagebuild(t, c.dir, c.args...)
+			r := stagebuildEnv(t, c.dir, c.env, c.args...)
 			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
 			last := lines[len(lines)-1]
 			if r.code != c.code {

@@ -26,8 +26,15 @@ type result struct {
 // stagebuild runs bin/stagebuild in dir.
 func stagebuild(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	return stagebuildEnv(t, dir, nil, args...)
+}
+
+// stagebuildEnv runs bin/stagebuild in dir with extra environment entries.
+func stagebuildEnv(t *testing.T, dir string, extraEnv []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extraEnv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

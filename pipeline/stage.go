@@ -68,17 +68,11 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 		var err error
 		switch k.Value {
 		case "from":
-			if s.From, err = ps.scalar(v, what); err == nil {
-				s.From, err = ps.subst(s.From, what, false)
-			}
+			s.From, err = ps.argScalar(v, what)
 		case "workdir":
-			if s.Workdir, err = ps.scalar(v, what); err == nil {
-				s.Workdir, err = ps.subst(s.Workdir, what, false)
-			}
+			s.Workdir, err = ps.argScalar(v, what)
 		case "user":
-			if s.User, err = ps.scalar(v, what); err == nil {
-				s.User, err = ps.subst(s.User, what, false)
-			}
+			s.User, err = ps.argScalar(v, what)
 		case "env":
 			s.Env, err = ps.kvs(v, what, true)
 		case "labels":
@@ -111,6 +105,15 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 		return errorf(s.Pos, "%s has no from: (name a base image such as python:3.11-slim-bookworm, or another stage)", where)
 	}
 	return nil
+}
+
+// argScalar reads a string in which every ${NAME} must be a declared arg.
+func (ps *parser) argScalar(n *yaml.Node, what string) (Value, error) {
+	v, err := ps.scalar(n, what)
+	if err != nil {
+		return v, err
+	}
+	return ps.subst(v, what, false)
 }
 
 func (ps *parser) kvs(n *yaml.Node, what string, keepUnknown bool) ([]KV, error) {
@@ -225,9 +228,7 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 				err = errorf(cp.Pos, "an entry of %s has no src: (name a path in the build context)", what)
 			}
 		} else {
-			if cp.Src, err = ps.scalar(c, "each entry of "+what); err == nil {
-				cp.Src, err = ps.subst(cp.Src, what, false)
-			}
+			cp.Src, err = ps.argScalar(c, "each entry of "+what)
 		}
 		if err != nil {
 			return nil, err

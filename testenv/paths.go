@@ -7,26 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/stagebuild/stagebuild/daemon"
 )
 
 // ModulePath is the main module whose root RepoRoot looks for.
 const ModulePath = "github.com/stagebuild/stagebuild"
 
-// StateDir is where stagebuild keeps local state: $STAGEBUILD_HOME, else
-// $XDG_STATE_HOME/stagebuild, else ~/.local/state/stagebuild.
-func StateDir() string {
-	if d := os.Getenv("STAGEBUILD_HOME"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "stagebuild")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
-	}
-	return filepath.Join(home, ".local", "state", "stagebuild")
-}
+// StateDir is the local daemon's state dir (daemon.StateDir), so the test
+// env installs its config where stagebuild reads it.
+func StateDir() string { return daemon.StateDir() }
 
 // RepoRoot walks up from the working directory to the directory whose go.mod
 // declares module github.com/stagebuild/stagebuild.
