@@ -15,6 +15,8 @@ type pending struct {
 	dest string
 	tmp  string
 	dir  bool
+	// tarball holds a directory output's tar export until it is unpacked.
+	tarball string
 }
 
 // exportEntry turns an Output into a BuildKit export. File and directory
@@ -42,8 +44,14 @@ func exportEntry(o Output, stdout io.Writer) (client.ExportEntry, *pending, erro
 		if err != nil {
 			return e, nil, fmt.Errorf("output %s: %w", dest, err)
 		}
-		e.OutputDir = tmp
-		return e, &pending{dest: abs, tmp: tmp, dir: true}, nil
+		f, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".stagebuild-*.tar")
+		if err != nil {
+			os.RemoveAll(tmp)
+			return e, nil, fmt.Errorf("output %s: %w", dest, err)
+		}
+		e.Type = client.ExporterTar
+		e.Output = func(map[string]string) (io.WriteCloser, error) { return f, nil }
+		return e, &pending{dest: abs, tmp: tmp, tarball: f.Name(), dir: true}, nil
 	}
 	if dest == "-" {
 		e.Output = func(map[string]string) (io.WriteCloser, error) { return nopCloser{stdout}, nil }
@@ -80,6 +88,9 @@ func (p *pending) commit() error {
 		}
 		return os.Rename(p.tmp, p.dest)
 	}
+	if err := p.unpack(); err != nil {
+		return err
+	}
 	// A directory output replaces the entries it writes and keeps the rest of
 	// an existing destination, as buildx's local exporter does.
 	if _, err := os.Stat(p.dest); os.IsNotExist(err) {
@@ -101,5 +112,20 @@ func (p *pending) commit() error {
 	return os.Remove(p.tmp)
 }
 
+func (p *pending) unpack() error {
+	f, err := os.Open(p.tarball)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defer os.Remove(p.tarball)
+	return extractTar(f, p.tmp)
+}
+
 // discard removes a temporary output after a failed build.
-func (p *pending) discard() { _ = os.RemoveAll(p.tmp) }
+func (p *pending) discard() {
+	_ = os.RemoveAll(p.tmp)
+	if p.tarball != "" {
+		_ = os.Remove(p.tarball)
+	}
+}

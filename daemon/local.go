@@ -174,15 +174,18 @@ func stopPid(l Local) error {
 	if err != nil || syscall.Kill(pid, 0) != nil {
 		return nil
 	}
-	_ = syscall.Kill(pid, syscall.SIGTERM)
-	for i := 0; i < 100; i++ {
-		if syscall.Kill(pid, 0) != nil {
-			_ = os.Remove(filepath.Join(l.Dir, "buildkitd.pid"))
-			return nil
+	// A daemon stuck in a session can ignore SIGTERM; give it 10s, then kill.
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		_ = syscall.Kill(pid, sig)
+		for i := 0; i < 100; i++ {
+			if syscall.Kill(pid, 0) != nil {
+				_ = os.Remove(filepath.Join(l.Dir, "buildkitd.pid"))
+				return nil
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	return fmt.Errorf("local buildkitd (pid %d) did not stop within 10s", pid)
+	return fmt.Errorf("local buildkitd (pid %d) did not stop, even after SIGKILL", pid)
 }
 
 func configHash(path string) string {

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,13 +34,21 @@ func stagebuild(t *testing.T, dir string, args ...string) result {
 // stagebuildEnv runs bin/stagebuild in dir with extra environment entries.
 func stagebuildEnv(t *testing.T, dir string, extraEnv []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	// A hung build must fail its test, not the whole run's time budget.
+	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), extraEnv...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("stagebuild %s did not finish within %s; stderr head:\n%s", strings.Join(args, " "), buildTimeout, head(r.stderr, 200))
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -56,6 +66,16 @@ func (r result) mustSucceed(t *testing.T) result {
 		t.Fatalf("exit %d\nstderr (tail):\n%s", r.code, tail(r.stderr, 60))
 	}
 	return r
+}
+
+const buildTimeout = 8 * time.Minute
+
+func head(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func tail(s string, n int) string {
