@@ -147,7 +147,7 @@ func TestMainExitCodes(t *testing.T) {
 	}{
 		{"unknown flag", []string{"build", "--bogus"}, ExitUsage, "",
 			"stagebuild: unknown flag: --bogus (see 'stagebuild build --help')\n"},
-		{"unknown command", []string{"bogus"}, ExitUsage, "", "stagebuild: unknown command \"bogus\" for \"stagebuild\"\n"},
+		{"unknown command", []string{"bogus"}, ExitUsage, "", "stagebuild: unknown command \"bogus\" for \"stagebuild\" (see 'stagebuild --help')\n"},
 		{"bad --progress", []string{"build", "--progress", "x"}, ExitUsage, "",
 			"stagebuild: --progress \"x\": must be one of auto, plain, tty, rawjson, quiet\n"},
 		{"pipeline error", []string{"targets", "-f", "../pipeline/testdata/bad_from.yaml"}, ExitUsage, "",

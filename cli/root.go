@@ -51,8 +51,8 @@ func Main(args []string, s Streams) int {
 	if ctx.Err() != nil && !errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("interrupted: %w", context.Canceled)
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
-		err = usage(err)
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = usage(fmt.Errorf("%s (see 'stagebuild --help')", err))
 	}
 	fmt.Fprintf(s.Err, "stagebuild: %s\n", oneLine(err.Error()))
 	return ExitCode(err)
