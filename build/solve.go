@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/identity"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
@@ -30,6 +31,8 @@ type Options struct {
 	// Stdout receives outputs with dest=-.
 	Stdout   io.Writer
 	Platform ocispecs.Platform
+
+	localID string
 }
 
 // TargetResult says what one target produced.
@@ -57,6 +60,8 @@ func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--progress: %w", err)
 	}
+	// One context identity per invocation, shared by every target's session.
+	opts.localID = identity.NewID()
 	targets := opts.Plan.Targets
 	results := make([]TargetResult, len(targets))
 	errs := make([]error, len(targets))
@@ -183,7 +188,9 @@ func gatedBuild(ctx context.Context, gw gateway.Client, opts Options, t cache.Ta
 	if err != nil {
 		return nil, err
 	}
-	graph, err := llbgen.Generate(opts.Plan, llbgen.Options{Platform: opts.Platform, Bases: bases, SharedKeyHint: contextKey})
+	graph, err := llbgen.Generate(opts.Plan, llbgen.Options{
+		Platform: opts.Platform, Bases: bases, SharedKeyHint: contextKey, LocalUniqueID: opts.localID,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,12 @@ type Options struct {
 	Bases map[string]BaseImage
 	// SharedKeyHint lets BuildKit reuse a previous transfer of the context.
 	SharedKeyHint string
+	// LocalUniqueID names the context source in every definition of this
+	// graph, so the image and its gates share vertices. Use a new one per
+	// build invocation: a vertex identical to one of a build still winding
+	// down would join it and see that build's (older) context. Empty means
+	// one derived from SharedKeyHint, for tests.
+	LocalUniqueID string
 }
 
 // Stage is the LLB of one planned stage.
@@ -59,7 +65,10 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 	// Every stage's definition must name the context with the same unique
 	// ID, or each Marshal would get a random one and the image and its gates
 	// would not share the vertices they have in common.
-	localID := digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
+	localID := opts.LocalUniqueID
+	if localID == "" {
+		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
+	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID}
 	local := llb.Local(ContextName,
 		llb.IncludePatterns(plan.Context.Includes),
