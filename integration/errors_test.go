@@ -8,6 +8,16 @@ import (
 	"testing"
 )
 
+type badInput struct {
+	name string
+	dir  string
+	env  []string
+	args []string
+	code int
+	// line is the exact last line, or a prefix when it ends in "…".
+	line string
+}
+
 // Bad input gets one line naming the problem and an exact exit code.
 func TestBadInputs(t *testing.T) {
 	t.Parallel()
@@ -21,15 +31,7 @@ func TestBadInputs(t *testing.T) {
 	closedPort := l.Addr().String()
 	l.Close()
 
-	cases := []struct {
-		name string
-		dir  string
-		env  []string
-		args []string
-		code int
-		// line is the exact last line, or a prefix when it ends in "…".
-		line string
-	}{
+	cases := []badInput{
 		{"unknown target", example, nil, []string{"build", "--target", "servce"}, 2,
 			`stagebuild: unknown target "servce" (did you mean "service"?); valid targets: deps, test_deps, builder, tests_builder, tests, localdev, service`},
 		{"bad output type", example, nil, []string{"build", "-o", "type=zip,dest=x"}, 2,
@@ -56,14 +58,7 @@ func TestBadInputs(t *testing.T) {
 	// With an empty state dir there is no local daemon to reuse, so these
 	// reach the binary checks.
 	noDaemon := "STAGEBUILD_HOME=" + t.TempDir()
-	cases = append(cases, []struct {
-		name string
-		dir  string
-		env  []string
-		args []string
-		code int
-		line string
-	}{
+	cases = append(cases, []badInput{
 		{"missing buildkitd", example, []string{noDaemon, "STAGEBUILD_BUILDKITD=/nonexistent/buildkitd"}, []string{"build"}, 1,
 			"stagebuild: STAGEBUILD_BUILDKITD=/nonexistent/buildkitd: no such file (build it with `make bin/buildkitd`, or unset it)"},
 		{"missing runc", example, []string{noDaemon, "PATH=/nonexistent"}, []string{"build"}, 1,
