@@ -32,15 +32,3 @@ func (e *GateError) Error() string {
 	}
 	return msg
 }
-
-// DaemonError means the BuildKit daemon could not be reached or used.
-type DaemonError struct {
-	Addr string
-	Err  error
-}
-
-func (e *DaemonError) Error() string {
-	return fmt.Sprintf("cannot reach buildkitd at %s: %v (check --addr/BUILDKIT_HOST, or unset both to use the local daemon)", e.Addr, e.Err)
-}
-
-func (e *DaemonError) Unwrap() error { return e.Err }

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/cache"
@@ -126,6 +128,11 @@ func (f *buildFlags) options(args []string) (*BuildOptions, error) {
 }
 
 func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
+	if o.Progress == "tty" {
+		if f, ok := s.Err.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+			return usage(fmt.Errorf("--progress tty: stderr is not a terminal (use --progress auto or plain)"))
+		}
+	}
 	p, err := pipeline.Load(o.File, o.BuildArgs)
 	if err != nil {
 		return err

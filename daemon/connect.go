@@ -37,29 +37,35 @@ func Connect(ctx context.Context, addr string, log io.Writer) (*client.Client, s
 		}
 		addr = local
 	}
-	if err := ping(ctx, addr, 10*time.Second); err != nil {
-		return nil, addr, err
-	}
-	c, err := client.New(ctx, addr)
+	c, err := dial(ctx, addr, 10*time.Second)
 	if err != nil {
-		return nil, addr, &ConnectError{Addr: addr, Err: err}
+		return nil, addr, err
 	}
 	return c, addr, nil
 }
 
-// ping checks that a daemon answers at addr within timeout.
-func ping(ctx context.Context, addr string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// dial returns a client for addr once the daemon there has answered.
+func dial(ctx context.Context, addr string, timeout time.Duration) (*client.Client, error) {
 	c, err := client.New(ctx, addr)
 	if err != nil {
-		return &ConnectError{Addr: addr, Err: err}
+		return nil, &ConnectError{Addr: addr, Err: err}
 	}
-	defer c.Close()
-	if _, err := c.ListWorkers(ctx); err != nil {
-		return &ConnectError{Addr: addr, Err: err}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := c.ListWorkers(pctx); err != nil {
+		c.Close()
+		return nil, &ConnectError{Addr: addr, Err: err}
 	}
-	return nil
+	return c, nil
+}
+
+// ping checks that a daemon answers at addr within timeout.
+func ping(ctx context.Context, addr string, timeout time.Duration) error {
+	c, err := dial(ctx, addr, timeout)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 func firstLine(s string) string {

@@ -42,6 +42,8 @@ func TestBadInputs(t *testing.T) {
 			`stagebuild: --output "type=oci,dest=x.tar" names no target but 2 targets are requested (write service=type=oci,dest=x.tar)`},
 		{"bad progress", example, nil, []string{"build", "--progress", "fancy"}, 2,
 			`stagebuild: --progress "fancy": must be one of auto, plain, tty, rawjson, quiet`},
+		{"tty without a terminal", example, nil, []string{"build", "--progress", "tty"}, 2,
+			`stagebuild: --progress tty: stderr is not a terminal (use --progress auto or plain)`},
 		{"push without tag", example, nil, []string{"build", "--push"}, 2,
 			`stagebuild: --push needs an image name: add -t REF`},
 		{"unknown flag", example, nil, []string{"build", "--bogus"}, 2,

@@ -87,7 +87,7 @@ func (r *Resolution) addChain(p *pipeline.Pipeline, name string, seen map[string
 	}
 }
 
-// Describe lists every stage with its role, for `stagebuild targets`.
+// Description is one stage's role, for `stagebuild targets`.
 type Description struct {
 	Stage   string   `json:"stage"`
 	From    string   `json:"from"`
@@ -96,7 +96,7 @@ type Description struct {
 	Default bool     `json:"default,omitempty"`
 }
 
-// Describe returns one Description per stage in declaration order.
+// Describe lists every stage with its role, in declaration order.
 func Describe(p *pipeline.Pipeline) []Description {
 	out := make([]Description, 0, len(p.Stages))
 	for _, s := range p.Stages {
