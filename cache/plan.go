@@ -89,11 +89,18 @@ type Step struct {
 
 // Stage is one stage's base, config and steps.
 type Stage struct {
-	Name   string `json:"name"`
-	Gate   bool   `json:"gate,omitempty"`
-	Base   Base   `json:"base"`
-	Config Config `json:"config"`
-	Steps  []Step `json:"steps"`
+	Name string `json:"name"`
+	Gate bool   `json:"gate,omitempty"`
+	// AllowFailure makes a gate advisory: reported, never blocking.
+	AllowFailure bool `json:"allow_failure,omitempty"`
+	// Reports is the gate's reports directory, copied to the host.
+	Reports string  `json:"reports,omitempty"`
+	Checks  *Checks `json:"checks,omitempty"`
+	// Purity is the built-in purity check of a gated image, or nil.
+	Purity *Purity `json:"purity,omitempty"`
+	Base   Base    `json:"base"`
+	Config Config  `json:"config"`
+	Steps  []Step  `json:"steps"`
 }
 
 // Stage returns the planned stage with the given name, or nil.
@@ -113,7 +120,8 @@ func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 	includes := map[string]bool{}
 	for _, name := range r.Stages {
 		s := p.Stage(name)
-		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s)}
+		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s), AllowFailure: s.AllowFailure,
+			Reports: s.Reports.Value, Checks: planChecks(s.Checks)}
 		if s.FromStage != "" {
 			st.Base.Stage = s.FromStage
 		} else {
@@ -159,11 +167,7 @@ func config(s *pipeline.Stage) Config {
 		c.Cmd = s.Cmd.Argv()
 	}
 	for _, e := range s.Expose {
-		port := e.Value
-		if !strings.Contains(port, "/") {
-			port += "/tcp"
-		}
-		c.Expose = append(c.Expose, port)
+		c.Expose = append(c.Expose, portProto(e.Value))
 	}
 	if len(s.Labels) > 0 {
 		c.Labels = map[string]string{}
@@ -172,6 +176,14 @@ func config(s *pipeline.Stage) Config {
 		}
 	}
 	return c
+}
+
+// portProto adds the default /tcp to a bare port number.
+func portProto(port string) string {
+	if !strings.Contains(port, "/") {
+		port += "/tcp"
+	}
+	return port
 }
 
 // cacheMounts gives each declared cache target an id shared by every stage

@@ -92,6 +92,16 @@ type Stage struct {
 
 	// Test makes the stage a gate: the command must exit 0.
 	Test *Command
+	// Reports is an absolute directory in the test container whose files
+	// (e.g. pytest --junitxml) are copied to the host, pass or fail.
+	Reports Value
+	// AllowFailure makes a gate advisory: reported, never blocking export.
+	AllowFailure bool
+	// Checks are image checks of a non-gate stage; they gate its export.
+	Checks *Checks
+	// Purity switches the built-in purity check of a gated image on or off;
+	// nil means the default (on for a stage with gated_by).
+	Purity *bool
 	// GatedBy names the test stages that must pass before this stage is
 	// exported, pushed or written.
 	GatedBy []Value
@@ -133,4 +143,71 @@ func (p *Pipeline) DefaultTarget() string {
 		return p.Default.Value
 	}
 	return "service"
+}
+
+// Checks are the image checks declared under a stage's checks: key.
+type Checks struct {
+	Pos      Pos
+	Files    []FileCheck
+	Commands []CommandCheck
+	Metadata *MetadataCheck
+	Smoke    *SmokeCheck
+}
+
+// FileCheck asserts a path in the image. Exists defaults to true; Mode
+// (octal, e.g. "0755"), Owner ("uid:gid" or "uid") and Contains (a regular
+// expression over the file content) are checked when set.
+type FileCheck struct {
+	Path     Value
+	Exists   bool
+	Mode     Value
+	Owner    Value
+	Contains Value
+	Pos      Pos
+}
+
+// CommandCheck runs a command inside the image (with its env, workdir and
+// user) and asserts its exit code (default 0) and output.
+type CommandCheck struct {
+	Name   Value
+	Run    Command
+	Exit   int
+	Stdout Value // regular expression
+	Stderr Value // regular expression
+	Pos    Pos
+}
+
+// MetadataCheck asserts the image config. Unset fields are not checked.
+type MetadataCheck struct {
+	Entrypoint *Command
+	Cmd        *Command
+	Expose     []Value
+	// User is an exact user, or "non-root": any user but root/0.
+	User    Value
+	Workdir Value
+	Env     []KV
+	Labels  []KV
+	Pos     Pos
+}
+
+// SmokeCheck starts the image's own entrypoint and waits until it is ready:
+// a log line matches Log, and/or an HTTP GET of HTTP.Path answers.
+type SmokeCheck struct {
+	// PortEnv names the env var through which the allocated port is passed.
+	PortEnv Value
+	HTTP    *HTTPProbe
+	Log     Value // regular expression over stdout and stderr
+	// Timeout bounds the wait for readiness; default 30s.
+	Timeout Value
+	Env     []KV
+	Pos     Pos
+}
+
+// HTTPProbe is a GET of Path on 127.0.0.1:<port>. Status defaults to 200;
+// Body is a regular expression over the response body.
+type HTTPProbe struct {
+	Path   Value
+	Status int
+	Body   Value
+	Pos    Pos
 }
