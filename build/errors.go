@@ -3,28 +3,45 @@ package build
 import (
 	"fmt"
 	"strings"
+
+	"github.com/stagebuild/stagebuild/verify"
 )
 
-// GateFailure is one gate whose test command failed.
-type GateFailure struct {
-	Gate     string
-	Command  string
-	ExitCode int
-	// Log is the tail of the test command's output.
-	Log []string
+// CheckReport is the outcome of one image stage's checks.
+type CheckReport struct {
+	Stage string
+	// Total counts the checks run, the purity check included.
+	Total    int
+	Failures []verify.Failure
 }
 
-// GateError means a gate failed, so the targets it guards were not exported.
+// GateError means a gate or an image check failed, so the targets it guards
+// were not exported.
 type GateError struct {
-	Failures []GateFailure
+	// Gates are the failed blocking gates.
+	Gates []*GateResult
+	// Checks are the image stages whose checks failed.
+	Checks []CheckReport
 	// Blocked lists the targets whose export was withheld.
 	Blocked []string
 }
 
 func (e *GateError) Error() string {
 	var parts []string
-	for _, f := range e.Failures {
-		parts = append(parts, fmt.Sprintf("gate %q failed: %s exited with code %d", f.Gate, f.Command, f.ExitCode))
+	for _, g := range e.Gates {
+		msg := fmt.Sprintf("gate %q failed: %s exited with code %d", g.Gate, g.Command, g.ExitCode)
+		if s := g.Summary; s != nil {
+			msg += fmt.Sprintf(" (%d failed, %d errors, %d passed)", s.Failed, s.Errors, s.Passed)
+		}
+		parts = append(parts, msg)
+	}
+	for _, c := range e.Checks {
+		first := c.Failures[0]
+		msg := fmt.Sprintf("checks of %q failed: %s: %s", c.Stage, first.Check, first.Message)
+		if n := len(c.Failures) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+		parts = append(parts, msg)
 	}
 	msg := strings.Join(parts, "; ")
 	if len(e.Blocked) > 0 {

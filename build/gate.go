@@ -3,111 +3,204 @@ package build
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
-	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
-	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
-	"github.com/moby/buildkit/solver/errdefs"
-	digest "github.com/opencontainers/go-digest"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/cache"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/report"
 )
 
-// asGateFailure turns a solve error into a *GateError when the failing
-// vertex is the stage's own test command. Any other failure (a broken
-// install, an unreachable base image) stays a build error.
-func asGateFailure(err error, stage *cache.Stage, def *llb.Definition, logs *logRecorder) error {
-	if stage == nil || !stage.Gate {
-		return err
-	}
-	testVertex, derr := llbgen.OutputDigest(def)
-	if derr != nil {
-		return err
-	}
-	var ve *errdefs.VertexError
-	if !errors.As(err, &ve) || digest.Digest(ve.Digest) != testVertex {
-		return err
-	}
-	var ee *gatewaypb.ExitError
-	if !errors.As(err, &ee) {
-		return err
-	}
-	test := stage.Steps[len(stage.Steps)-1]
-	cmd := test.Args[0]
-	if !test.Shell {
-		b, _ := json.Marshal(test.Args)
-		cmd = string(b)
-	}
-	return &GateError{Failures: []GateFailure{{
-		Gate: stage.Name, Command: cmd, ExitCode: int(ee.ExitCode), Log: logs.tail(testVertex),
-	}}}
+// GateResult is the verdict of one gate.
+type GateResult struct {
+	Gate     string
+	Command  string
+	Advisory bool
+	Passed   bool
+	ExitCode int
+	Duration time.Duration
+	// Log is the tail of the test command's output.
+	Log []string
+	// ReportsDir is where the gate's reports were written on the host.
+	ReportsDir string
+	// Summary is parsed from the JUnit XML among the reports, if any.
+	Summary *report.Summary
 }
 
-// resolveBases resolves every base image of the plan, in parallel, to its
-// digest and config.
-func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, platform ocispecs.Platform) (map[string]llbgen.BaseImage, error) {
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		firstErr error
-		bases    = map[string]llbgen.BaseImage{}
-	)
-	for _, s := range plan.Stages {
-		img := s.Base.Image
-		if img == "" {
-			continue
+// Blocking reports whether the result withholds the export it guards.
+func (g *GateResult) Blocking() bool { return !g.Passed && !g.Advisory }
+
+// runGate solves a gate's test command and judges its recorded result. The
+// error is for a broken build (the test could not run at all); a failing
+// test is a result with Passed false.
+func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, name string) (*GateResult, error) {
+	start := time.Now()
+	ps := r.opts.Plan.Stage(name)
+	gs := graph.Stage(name)
+	res := &GateResult{Gate: name, Advisory: ps.AllowFailure, Command: stepCommand(ps.Steps[len(ps.Steps)-1])}
+	ref, err := r.solveState(ctx, gw, graph, gs.Result)
+	if err != nil {
+		return nil, err
+	}
+	exit, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: path.Join(llbgen.OutputDir, "exit")})
+	if err != nil {
+		return nil, fmt.Errorf("gate %s: reading the test result: %w", name, err)
+	}
+	res.ExitCode, err = strconv.Atoi(strings.TrimSpace(string(exit)))
+	if err != nil {
+		return nil, fmt.Errorf("gate %s: malformed exit code %q", name, exit)
+	}
+	res.Passed = res.ExitCode == 0
+	if log, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: path.Join(llbgen.OutputDir, "log")}); err == nil {
+		res.Log = tailLines(string(log), logTailLines)
+	}
+	if gs.Reports != nil {
+		if err := r.collectReports(ctx, gw, graph, *gs.Reports, res); err != nil {
+			return nil, fmt.Errorf("gate %s: collecting reports from %s: %w", name, ps.Reports, err)
 		}
-		mu.Lock()
-		_, dup := bases[img]
-		bases[img] = llbgen.BaseImage{}
-		mu.Unlock()
-		if dup {
-			continue
+	}
+	res.Duration = time.Since(start)
+	if res.Summary != nil && res.Summary.Time > 0 {
+		res.Duration = time.Duration(res.Summary.Time * float64(time.Second))
+	}
+	return res, nil
+}
+
+func (r *runner) solveState(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, st llb.State) (gateway.Reference, error) {
+	def, err := graph.MarshalState(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	imports, err := cacheImports(gw)
+	if err != nil {
+		return nil, err
+	}
+	res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true, CacheImports: imports})
+	if err != nil {
+		return nil, err
+	}
+	return res.SingleRef()
+}
+
+// collectReports copies the gate's reports directory to the host, replacing
+// the previous run's, and parses the JUnit XML in it.
+func (r *runner) collectReports(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, st llb.State, res *GateResult) error {
+	ref, err := r.solveState(ctx, gw, graph, st)
+	if err != nil {
+		return err
+	}
+	dest := filepath.Join(r.opts.ReportsDir, res.Gate)
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+res.Gate+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var xmls []string
+	if err := copyTree(ctx, ref, llbgen.OutputDir, tmp, func(p string) {
+		if strings.HasSuffix(p, ".xml") {
+			xmls = append(xmls, p)
 		}
-		wg.Add(1)
-		go func(stage string) {
-			defer wg.Done()
-			b, err := resolveBase(ctx, gw, img, platform)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("resolving base image %q of stage %s: %w", img, stage, err)
+	}); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dest); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		return err
+	}
+	res.ReportsDir = dest
+	if len(xmls) > 0 {
+		for i := range xmls {
+			xmls[i] = filepath.Join(dest, strings.TrimPrefix(xmls[i], tmp))
+		}
+		sum, err := report.ParseFiles(xmls)
+		if err != nil {
+			return fmt.Errorf("parsing JUnit XML: %w", err)
+		}
+		res.Summary = sum
+	}
+	return nil
+}
+
+// copyTree copies dir of ref into the host directory to, calling seen with
+// every regular file written.
+func copyTree(ctx context.Context, ref gateway.Reference, dir, to string, seen func(string)) error {
+	entries, err := ref.ReadDir(ctx, gateway.ReadDirRequest{Path: dir})
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := filepath.Base(e.GetPath())
+		src := filepath.Join(dir, name)
+		dst := filepath.Join(to, name)
+		mode := os.FileMode(e.GetMode())
+		switch {
+		case mode.IsDir():
+			if err := os.Mkdir(dst, 0o755); err != nil {
+				return err
 			}
-			bases[img] = b
-		}(s.Name)
-	}
-	wg.Wait()
-	return bases, firstErr
-}
-
-func resolveBase(ctx context.Context, gw gateway.Client, img string, platform ocispecs.Platform) (llbgen.BaseImage, error) {
-	named, err := reference.ParseNormalizedNamed(img)
-	if err != nil {
-		return llbgen.BaseImage{}, err
-	}
-	named = reference.TagNameOnly(named)
-	_, dgst, cfgBytes, err := gw.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: "default"},
-	})
-	if err != nil {
-		return llbgen.BaseImage{}, err
-	}
-	var cfg ocispecs.Image
-	if err := json.Unmarshal(cfgBytes, &cfg); err != nil {
-		return llbgen.BaseImage{}, fmt.Errorf("decoding image config: %w", err)
-	}
-	ref := named.String()
-	if dgst != "" {
-		if canonical, err := reference.WithDigest(named, dgst); err == nil {
-			ref = canonical.String()
+			if err := copyTree(ctx, ref, src, dst, seen); err != nil {
+				return err
+			}
+		case mode.IsRegular():
+			data, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: src})
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(dst, data, 0o644); err != nil {
+				return err
+			}
+			seen(dst)
 		}
 	}
-	return llbgen.BaseImage{Ref: ref, Config: cfg}, nil
+	return nil
+}
+
+func stepCommand(s cache.Step) string {
+	if s.Shell {
+		return s.Args[0]
+	}
+	b, _ := json.Marshal(s.Args)
+	return string(b)
+}
+
+func tailLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
+}
+
+// cacheImports are the build's --cache-from entries, which the client hands
+// to the build function as the "cache-imports" option: every solve must
+// name them, or the imported cache is never consulted.
+func cacheImports(gw gateway.Client) ([]gateway.CacheOptionsEntry, error) {
+	raw := gw.BuildOpts().Opts["cache-imports"]
+	if raw == "" {
+		return nil, nil
+	}
+	var entries []gateway.CacheOptionsEntry
+	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
+		return nil, fmt.Errorf("decoding cache-imports: %w", err)
+	}
+	return entries, nil
 }

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"io/fs"
 	"path"
 	"sort"
 	"strings"
@@ -195,4 +196,14 @@ func cacheMounts(s *pipeline.Stage) []CacheMount {
 		out = append(out, CacheMount{Target: target, ID: "stagebuild:" + target})
 	}
 	return out
+}
+
+// Make plans like New and then reads what the plan needs from the build
+// context: the manifests that decide the purity checks.
+func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, error) {
+	plan := New(p, r)
+	if err := planPurity(p, plan, context); err != nil {
+		return nil, err
+	}
+	return plan, nil
 }

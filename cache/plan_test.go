@@ -8,7 +8,7 @@ import (
 	"github.com/stagebuild/stagebuild/targets"
 )
 
-const examplePath = "../examples/python-service/stagebuild.yaml"
+const examplePath = "testdata/seed000.yaml"
 
 func planFor(t *testing.T, p *pipeline.Pipeline, requested ...string) *Plan {
 	t.Helper()

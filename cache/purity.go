@@ -1,11 +1,20 @@
 package cache
 
+import (
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/stagebuild/stagebuild/pipeline"
+)
+
 // Purity is what must not be found in a gated image: the packages and paths
 // that the pipeline only gives to test and dev stages.
 type Purity struct {
 	// Packages are normalised Python distribution names declared only by
 	// manifests copied into test-only stages.
-	Packages []string `json:"packages,omitempty"`
+	Packages []Sourced `json:"packages,omitempty"`
 	// Paths are image paths that only test-only stages copy.
 	Paths []string `json:"paths,omitempty"`
 	// Installs are test-only stages whose run steps install packages; what
@@ -17,4 +26,120 @@ type Purity struct {
 type Install struct {
 	Stage  string `json:"stage"`
 	Parent string `json:"parent"`
+}
+
+// Sourced is a forbidden package with the manifest that declares it.
+type Sourced struct {
+	Name     string `json:"name"`
+	Manifest string `json:"manifest"`
+}
+
+// planPurity derives the purity check of every gated image stage of the
+// plan: what the stages on the test side of its gates add must not be in
+// it. Test-side stages are the ancestors of its gates that are not its own
+// ancestors, and every stage built from those (localdev and the like).
+func planPurity(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
+	for i := range plan.Stages {
+		st := &plan.Stages[i]
+		s := p.Stage(st.Name)
+		if s.IsGate() || len(s.GatedBy) == 0 || (s.Purity != nil && !*s.Purity) {
+			continue
+		}
+		own := lineage(p, s.Name)
+		side := map[string]bool{}
+		for _, g := range s.GatedBy {
+			for n := range lineage(p, g.Value) {
+				if !own[n] {
+					side[n] = true
+				}
+			}
+		}
+		for _, o := range p.Stages { // descendants of test-side stages
+			for n := range lineage(p, o.Name) {
+				if side[n] && !own[o.Name] {
+					side[o.Name] = true
+				}
+			}
+		}
+		copied := map[string]bool{}
+		for n := range own {
+			for _, c := range p.Stage(n).Copy {
+				copied[path.Clean(c.Src.Value)] = true
+			}
+		}
+		pur := &Purity{}
+		seenPkg := map[string]bool{}
+		for _, o := range p.Stages {
+			if !side[o.Name] {
+				continue
+			}
+			for _, c := range o.Copy {
+				src := path.Clean(c.Src.Value)
+				if copied[src] {
+					continue
+				}
+				if dest := copyDest(p, o, c); dest != "" {
+					pur.Paths = append(pur.Paths, dest)
+				}
+				if !isRequirements(src) {
+					continue
+				}
+				_, pkgs, err := ParseRequirements(fsys, src)
+				if err != nil {
+					return err
+				}
+				for _, n := range pkgs {
+					if !seenPkg[n] {
+						seenPkg[n] = true
+						pur.Packages = append(pur.Packages, Sourced{Name: n, Manifest: src})
+					}
+				}
+			}
+			if len(o.Run) > 0 && !o.IsGate() && o.FromStage != "" && plan.Stage(o.Name) != nil {
+				pur.Installs = append(pur.Installs, Install{Stage: o.Name, Parent: o.FromStage})
+			}
+		}
+		sort.Strings(pur.Paths)
+		st.Purity = pur
+	}
+	return nil
+}
+
+// lineage is a stage and every stage it is built from.
+func lineage(p *pipeline.Pipeline, name string) map[string]bool {
+	out := map[string]bool{}
+	for s := p.Stage(name); s != nil && !out[s.Name]; s = p.Stage(s.FromStage) {
+		out[s.Name] = true
+		if s.FromStage == "" {
+			break
+		}
+	}
+	return out
+}
+
+// copyDest is the absolute image path a copy writes, or "" when it is
+// relative to a workdir the pipeline does not declare.
+func copyDest(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
+	dest := c.To.Value
+	if dest == "" {
+		dest = path.Clean(c.Src.Value)
+	}
+	if path.IsAbs(dest) {
+		return path.Clean(dest)
+	}
+	for st := s; st != nil; st = p.Stage(st.FromStage) {
+		if st.Workdir.Value != "" {
+			return path.Join(st.Workdir.Value, dest)
+		}
+		if st.FromStage == "" {
+			break
+		}
+	}
+	return ""
+}
+
+// isRequirements tells pip requirements files by name.
+func isRequirements(p string) bool {
+	b := path.Base(p)
+	return strings.HasSuffix(b, ".txt") && strings.Contains(b, "requirements")
 }

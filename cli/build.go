@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -27,11 +28,21 @@ type BuildOptions struct {
 	BuildArgs  map[string]string
 	Progress   string
 	Addr       string
+	// ReportsDir receives each gate's reports in ReportsDir/<gate>/.
+	ReportsDir string
+	RerunTests bool
+	// Annotations is "" or "github": print CI annotations for failing tests.
+	Annotations string
+	// CacheFrom and CacheTo are remote cache imports and exports.
+	CacheFrom, CacheTo []client.CacheOptionsEntry
 }
 
 type buildFlags struct {
 	file, progress, addr string
+	reports, annotations string
+	rerunTests           bool
 	targets, outputs     []string
+	cacheFrom, cacheTo   []string
 	tags, buildArgs      []string
 	push                 bool
 }
@@ -49,7 +60,13 @@ Outputs use buildx syntax. With several --target flags, prefix an output with it
   -o service=type=oci,dest=service.tar -o localdev=type=docker,dest=dev.tar,name=app:dev
 The same goes for tags: -t service=registry/app:1.
 
-Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate failed, 130 interrupted.`,
+Gates: every test stage in gated_by runs in parallel with the image build; a test stage with
+reports: DIR has that directory copied to --reports/<gate>/ whether it passes or fails, and its
+JUnit XML is summarised. A verdict is cached like any step: the same inputs give the same result;
+--rerun-tests runs the tests again. An advisory gate (allow_failure: true) is reported but never
+blocks. Image checks (checks:) and the purity check gate the stage they are declared on.
+
+Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate or check failed, 130 interrupted.`,
 		Example: `  stagebuild build --target service -o type=oci,dest=service.tar
   stagebuild build --target localdev -o type=docker,dest=localdev.tar,name=app:dev
   stagebuild build -t registry.example.com/app:1 --push
@@ -79,12 +96,24 @@ Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate f
 	fl.BoolVar(&f.push, "push", false, "push the tagged images (shorthand for type=image,push=true)")
 	fl.StringArrayVar(&f.buildArgs, "build-arg", nil, "set a pipeline arg: KEY=VALUE; repeatable")
 	fl.StringVar(&f.progress, "progress", "auto", "progress output: auto, plain, tty, rawjson or quiet")
+	fl.StringVar(&f.reports, "reports", build.DefaultReportsDir, "directory that receives each gate's reports, as DIR/<gate>/, pass or fail")
+	fl.BoolVar(&f.rerunTests, "rerun-tests", false, "run test commands again instead of reusing a cached verdict")
+	fl.StringVar(&f.annotations, "annotations", "", `print CI annotations for failing tests: "github"`)
+	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR; repeatable")
+	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "export build cache: type=registry,ref=REF[,mode=max] | type=local,dest=DIR[,mode=max] | type=inline; repeatable")
 	fl.StringVar(&f.addr, "addr", "", "BuildKit address (default $BUILDKIT_HOST, else a local daemon started on demand)")
 	return cmd
 }
 
 func (f *buildFlags) options(args []string) (*BuildOptions, error) {
-	o := &BuildOptions{Targets: f.targets, Progress: f.progress, Addr: f.addr, BuildArgs: map[string]string{}}
+	o := &BuildOptions{Targets: f.targets, Progress: f.progress, Addr: f.addr, BuildArgs: map[string]string{},
+		ReportsDir: f.reports, RerunTests: f.rerunTests, Annotations: f.annotations}
+	if f.annotations != "" && f.annotations != "github" {
+		return nil, fmt.Errorf("--annotations %q: the only supported format is github", f.annotations)
+	}
+	if f.reports == "" {
+		return nil, fmt.Errorf("--reports: give a directory (default %s)", build.DefaultReportsDir)
+	}
 	if !slices.Contains(build.ProgressModes, f.progress) {
 		return nil, fmt.Errorf("--progress %q: must be one of %s", f.progress, strings.Join(build.ProgressModes, ", "))
 	}
@@ -106,6 +135,20 @@ func (f *buildFlags) options(args []string) (*BuildOptions, error) {
 			return nil, fmt.Errorf("--build-arg %q: write KEY=VALUE", kv)
 		}
 		o.BuildArgs[k] = v
+	}
+	for _, spec := range f.cacheFrom {
+		e, err := build.ParseCacheOption(spec, false)
+		if err != nil {
+			return nil, err
+		}
+		o.CacheFrom = append(o.CacheFrom, e)
+	}
+	for _, spec := range f.cacheTo {
+		e, err := build.ParseCacheOption(spec, true)
+		if err != nil {
+			return nil, err
+		}
+		o.CacheTo = append(o.CacheTo, e)
 	}
 	for _, spec := range f.outputs {
 		out, err := build.ParseOutput(spec)
@@ -152,7 +195,10 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err != nil {
 		return usage(err)
 	}
-	plan := cache.New(p, res)
+	plan, err := cache.Make(p, res, os.DirFS(o.ContextDir))
+	if err != nil {
+		return err
+	}
 	ctx := c.Context()
 	client, _, err := daemon.Connect(ctx, o.Addr, s.Err)
 	if err != nil {
@@ -162,8 +208,15 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	result, err := build.Run(ctx, client, build.Options{
 		Plan: plan, ContextDir: o.ContextDir, Outputs: outputs,
 		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
-		Platform: platforms.Normalize(platforms.DefaultSpec()),
+		Platform:   platforms.Normalize(platforms.DefaultSpec()),
+		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
 	})
 	printSummary(s, result, outputs, err)
+	if err == nil {
+		recordInputs(s, o.ContextDir, o.File, p, plan)
+	}
+	if o.Annotations == "github" {
+		printAnnotations(s, result, o.ContextDir)
+	}
 	return err
 }

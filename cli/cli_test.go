@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"github.com/moby/buildkit/client"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 	"github.com/stagebuild/stagebuild/build"
 )
 
-const examplePipeline = "../examples/python-service/stagebuild.yaml"
+const examplePipeline = "testdata/seed000.yaml"
 
 // runBuildCmd parses args with newBuildCmd and returns what runF received.
 func runBuildCmd(t *testing.T, args ...string) (*BuildOptions, error) {
@@ -58,6 +59,17 @@ func TestBuildOptions(t *testing.T) {
 		{"--build-arg", []string{"--build-arg", "PYTHON_IMAGE=python:3.12", "--build-arg", "EMPTY=", "--build-arg", "X=a=b"},
 			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto",
 				BuildArgs: map[string]string{"PYTHON_IMAGE": "python:3.12", "EMPTY": "", "X": "a=b"}}},
+		{"gates and cache", []string{"--reports", "out/r", "--rerun-tests", "--annotations", "github",
+			"--cache-from", "type=local,src=c", "--cache-from", "reg.example/app:cache",
+			"--cache-to", "type=registry,ref=reg.example/app:cache,mode=max", "--cache-to", "type=inline"},
+			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", ReportsDir: "out/r",
+				RerunTests: true, Annotations: "github",
+				CacheFrom: []client.CacheOptionsEntry{
+					{Type: "local", Attrs: map[string]string{"src": "c"}},
+					{Type: "registry", Attrs: map[string]string{"ref": "reg.example/app:cache"}}},
+				CacheTo: []client.CacheOptionsEntry{
+					{Type: "registry", Attrs: map[string]string{"ref": "reg.example/app:cache", "mode": "max"}},
+					{Type: "inline", Attrs: map[string]string{}}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +79,9 @@ func TestBuildOptions(t *testing.T) {
 			}
 			if tc.want.BuildArgs == nil {
 				tc.want.BuildArgs = map[string]string{}
+			}
+			if tc.want.ReportsDir == "" {
+				tc.want.ReportsDir = build.DefaultReportsDir
 			}
 			if !reflect.DeepEqual(*got, tc.want) {
 				t.Errorf("options =\n%+v\nwant\n%+v", *got, tc.want)
@@ -90,6 +105,11 @@ func TestBuildUsageErrors(t *testing.T) {
 		{"-o without dest", []string{"-o", "type=oci"}, `--output "type=oci": type=oci needs dest=FILE.tar`},
 		{"bad -t", []string{"-t", "a b"}, `--tag "a b": not an image reference (write -t registry/name:tag)`},
 		{"too many args", []string{"a", "b", "c"}, "build takes at most one DIR argument, got 3 (a b c)"},
+		{"bad --annotations", []string{"--annotations", "gitlab"}, `--annotations "gitlab": the only supported format is github`},
+		{"empty --reports", []string{"--reports", ""}, "--reports: give a directory (default stagebuild-reports)"},
+		{"cache type", []string{"--cache-to", "type=gha"}, `--cache-to "type=gha": unsupported cache type "gha" (use one of registry, local, inline)`},
+		{"local cache without dir", []string{"--cache-from", "type=local,dest=x"}, `--cache-from "type=local,dest=x": type=local needs src=DIR`},
+		{"cache mode", []string{"--cache-to", "type=local,dest=x,mode=all"}, `--cache-to "type=local,dest=x,mode=all": mode=all: use mode=min or mode=max`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func NewRootCmd(s Streams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usage(fmt.Errorf("%s (see '%s --help')", err, c.CommandPath()))
 	})
-	root.AddCommand(newBuildCmd(s, nil), newTargetsCmd(s, nil))
+	root.AddCommand(newBuildCmd(s, nil), newTargetsCmd(s, nil), newPlanCmd(s, nil))
 	return root
 }
 

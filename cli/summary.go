@@ -3,27 +3,39 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/stagebuild/stagebuild/build"
 )
 
-// printSummary tells what each target produced, and shows the tail of every
-// failed gate's output: with --progress quiet or rawjson it is the only place
-// a human sees why the tests failed.
+// printSummary reports every gate (status, duration, test counts, the
+// failing tests), every failed check, and what each target produced. With
+// --progress quiet or rawjson it is the only place a human sees why.
 func printSummary(s Streams, res *build.Result, outputs map[string][]build.Output, err error) {
+	if res != nil {
+		for _, g := range res.Gates {
+			printGate(s, g)
+		}
+	}
 	var ge *build.GateError
 	if errors.As(err, &ge) {
-		for _, f := range ge.Failures {
-			fmt.Fprintf(s.Err, "------ gate %s: %s (exit code %d) ------\n", f.Gate, f.Command, f.ExitCode)
-			for _, l := range f.Log {
-				fmt.Fprintln(s.Err, l)
+		for _, c := range ge.Checks {
+			fmt.Fprintf(s.Err, "------ checks of %s: %d of %d failed ------\n", c.Stage, len(c.Failures), c.Total)
+			for _, f := range c.Failures {
+				fmt.Fprintf(s.Err, "✗ %s\n", f.String())
 			}
 			fmt.Fprintln(s.Err, "------")
 		}
 	}
 	if res == nil {
 		return
+	}
+	for _, t := range res.Targets {
+		if t.Checks != nil && len(t.Checks.Failures) == 0 {
+			fmt.Fprintf(s.Err, "stagebuild: checks of %s: %d passed\n", t.Stage, t.Checks.Total)
+		}
 	}
 	for _, t := range res.Targets {
 		if t.Stage == "" || (err != nil && len(t.Exported) == 0) {
@@ -38,6 +50,66 @@ func printSummary(s Streams, res *build.Result, outputs map[string][]build.Outpu
 			fmt.Fprintf(s.Err, "stagebuild: %s built (%s) → %s\n", t.Stage, gates, strings.Join(t.Exported, ", "))
 		case len(outputs[t.Stage]) == 0:
 			fmt.Fprintf(s.Err, "stagebuild: %s built (%s); no output requested, the result stays in the build cache (use -o or -t)\n", t.Stage, gates)
+		}
+	}
+}
+
+func printGate(s Streams, g *build.GateResult) {
+	status := "passed"
+	switch {
+	case !g.Passed && g.Advisory:
+		status = "FAILED (advisory, not blocking)"
+	case !g.Passed:
+		status = "FAILED"
+	}
+	line := fmt.Sprintf("stagebuild: gate %s %s in %s", g.Gate, status, g.Duration.Round(10*time.Millisecond))
+	if sum := g.Summary; sum != nil {
+		line += fmt.Sprintf(": %d passed, %d failed, %d errors, %d skipped", sum.Passed, sum.Failed, sum.Errors, sum.Skipped)
+	}
+	if g.ReportsDir != "" {
+		line += " (reports: " + g.ReportsDir + ")"
+	}
+	fmt.Fprintln(s.Err, line)
+	if g.Passed {
+		return
+	}
+	if sum := g.Summary; sum != nil && len(sum.Failing) > 0 {
+		for _, c := range sum.Failing {
+			where := c.File
+			if where != "" && c.Line > 0 {
+				where = fmt.Sprintf("%s:%d", c.File, c.Line)
+			}
+			name := c.Name
+			if c.Class != "" {
+				name = c.Class + "::" + c.Name
+			}
+			fmt.Fprintf(s.Err, "  ✗ %s %s: %s\n", name, where, c.Message)
+		}
+		return
+	}
+	fmt.Fprintf(s.Err, "------ gate %s: %s (exit code %d) ------\n", g.Gate, g.Command, g.ExitCode)
+	for _, l := range g.Log {
+		fmt.Fprintln(s.Err, l)
+	}
+	fmt.Fprintln(s.Err, "------")
+}
+
+// printAnnotations prints GitHub Actions annotations for the failing tests
+// of every failed gate, on stdout where the runner reads them.
+func printAnnotations(s Streams, res *build.Result, contextDir string) {
+	if res == nil {
+		return
+	}
+	prefix := filepath.ToSlash(filepath.Clean(contextDir))
+	if prefix == "." {
+		prefix = ""
+	}
+	for _, g := range res.Gates {
+		if g.Passed || g.Summary == nil {
+			continue
+		}
+		for _, a := range g.Summary.GitHubAnnotations(prefix) {
+			fmt.Fprintln(s.Out, a)
 		}
 	}
 }

@@ -24,21 +24,32 @@ func TestFailingGateExportsNothing(t *testing.T) {
 	if r.code != 3 {
 		t.Fatalf("exit %d, want 3 (gate failed)\n%s", r.code, tail(r.stderr, 40))
 	}
-	for _, want := range []string{"stagebuild-deliberate-failure", "1 failed, 8 passed",
-		`stagebuild: gate "tests" failed: pytest -q -p no:cacheprovider tests exited with code 1; nothing was exported for service`} {
+	for _, want := range []string{"stagebuild: gate tests FAILED", "8 passed, 1 failed, 0 errors, 0 skipped",
+		"test_deliberately_broken tests/test_broken.py:3: AssertionError: stagebuild-deliberate-failure",
+		`stagebuild: gate "tests" failed: pytest -q -p no:cacheprovider --junitxml=/reports/junit.xml tests exited with code 1 (1 failed, 0 errors, 8 passed); nothing was exported for service`} {
 		if !strings.Contains(r.stderr, want) {
-			t.Errorf("output lacks %q", want)
+			t.Errorf("output lacks %q\n%s", want, tail(r.stderr, 30))
 		}
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "out"))
 	if len(entries) != 0 {
 		t.Errorf("out/ holds %d entries after a failed gate", len(entries))
 	}
+	// The report of the failing run is on the host.
+	reportPath := filepath.Join(dir, "stagebuild-reports", "tests", "junit.xml")
+	first, err := os.ReadFile(reportPath)
+	if err != nil || !strings.Contains(string(first), "test_deliberately_broken") {
+		t.Fatalf("report after a failing run: %v\n%s", err, first)
+	}
 
-	// Quiet progress still shows why: the summary carries the test output.
+	// The verdict is cached with its inputs: the same failure and the same
+	// report come back, and quiet progress still shows why.
 	r = stagebuild(t, dir, "build", "--target", "service", "--progress", "quiet", "-o", "type=oci,dest=out/service.tar")
 	if r.code != 3 || !strings.Contains(r.stderr, "stagebuild-deliberate-failure") {
 		t.Errorf("quiet: exit %d, output:\n%s", r.code, r.stderr)
+	}
+	if again, _ := os.ReadFile(reportPath); string(again) != string(first) {
+		t.Errorf("the cached failing run gave a different report")
 	}
 
 	repo := "stagebuild-it/gated-" + randomID()

@@ -40,6 +40,9 @@ type Options struct {
 	// down would join it and see that build's (older) context. Empty means
 	// one derived from SharedKeyHint, for tests.
 	LocalUniqueID string
+	// RerunTests makes every test command run again instead of reusing a
+	// cached result.
+	RerunTests bool
 }
 
 // Stage is the LLB of one planned stage.
@@ -48,6 +51,10 @@ type Stage struct {
 	Gate   bool
 	State  llb.State
 	Config ocispecs.Image
+	// Result is a gate's result directory (see ResultDir); Reports its
+	// reports directory, when the stage declares one.
+	Result  llb.State
+	Reports *llb.State
 }
 
 // Graph holds every planned stage's LLB.
@@ -84,6 +91,7 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 		cfg = applyConfig(cfg, ps.Config)
 		st = withConfig(st, cfg)
 		total := len(ps.Steps)
+		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg}
 		for n, step := range ps.Steps {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
@@ -94,13 +102,16 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 					AllowWildcard:       true,
 					FollowSymlinks:      true,
 				}), llb.WithCustomName(name))
-			case cache.StepRun, cache.StepTest:
+			case cache.StepRun:
 				st = run(st, step, name)
+			case cache.StepTest:
+				st = test(st, step, name, ps.Reports, opts.RerunTests, gen)
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
 			}
 		}
-		g.stages[ps.Name] = &Stage{Name: ps.Name, Gate: ps.Gate, State: st, Config: cfg}
+		gen.State = st
+		g.stages[ps.Name] = gen
 	}
 	return g, nil
 }
@@ -125,15 +136,22 @@ func (g *Graph) base(ps *cache.Stage, opts Options) (llb.State, ocispecs.Image, 
 }
 
 func run(st llb.State, step cache.Step, name string) llb.State {
-	args := step.Args
-	if step.Shell {
-		args = []string{"/bin/sh", "-c", step.Args[0]}
-	}
-	ro := []llb.RunOption{llb.Args(args), llb.WithCustomName(name)}
+	return st.Run(runOptions(step, name)...).Root()
+}
+
+func runOptions(step cache.Step, name string) []llb.RunOption {
+	ro := []llb.RunOption{llb.Args(argv(step.Args, step.Shell)), llb.WithCustomName(name)}
 	for _, m := range step.CacheMounts {
 		ro = append(ro, llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.ID, llb.CacheMountLocked)))
 	}
-	return st.Run(ro...).Root()
+	return ro
+}
+
+func argv(args []string, shell bool) []string {
+	if shell {
+		return []string{"/bin/sh", "-c", args[0]}
+	}
+	return args
 }
 
 func describe(s cache.Step) string {
@@ -243,8 +261,13 @@ func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, erro
 	return s.State.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
 }
 
-// OutputDigest is the digest of the vertex a definition ends in: for a gate,
-// the test command's exec op.
+// MarshalState returns the definition of any state of this graph, such as a
+// gate's Result or Reports.
+func (g *Graph) MarshalState(ctx context.Context, st llb.State) (*llb.Definition, error) {
+	return st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+}
+
+// OutputDigest is the digest of the vertex a definition ends in.
 func OutputDigest(def *llb.Definition) (digest.Digest, error) {
 	if len(def.Def) == 0 {
 		return "", fmt.Errorf("empty definition")

@@ -22,7 +22,12 @@ var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
 func exampleGraph(t *testing.T, target ...string) *Graph {
 	t.Helper()
-	p, err := pipeline.Load("../examples/python-service/stagebuild.yaml", nil)
+	return exampleGraphOpts(t, Options{}, target...)
+}
+
+func exampleGraphOpts(t *testing.T, opts Options, target ...string) *Graph {
+	t.Helper()
+	p, err := pipeline.Load("testdata/seed000.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,10 +38,9 @@ func exampleGraph(t *testing.T, target ...string) *Graph {
 	base := ocispecs.Image{Platform: amd64}
 	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	base.Config.Cmd = []string{"python3"}
-	g, err := Generate(cache.New(p, r), Options{
-		Platform: amd64,
-		Bases:    map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}},
-	})
+	opts.Platform = amd64
+	opts.Bases = map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}}
+	g, err := Generate(cache.New(p, r), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,22 +165,48 @@ func TestServiceGraph(t *testing.T) {
 	}
 }
 
-func TestGateEndsInTestExec(t *testing.T) {
-	def, ops := marshal(t, exampleGraph(t, "service"), "tests")
-	out, err := OutputDigest(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, ok := ops[out]
-	if !ok {
-		t.Fatalf("output %s not in definition", out)
-	}
-	exec := v.op.GetExec()
-	if exec == nil || strings.Join(exec.Meta.Args, " ") != "/bin/sh -c pytest -q -p no:cacheprovider tests" {
-		t.Fatalf("gate output is %s, want the pytest exec", v.name)
-	}
-	if v.name != "[tests 1/1] TEST pytest -q -p no:cacheprovider tests" {
-		t.Fatalf("gate name %q", v.name)
+// A gate's result directory is an output mount of the test exec, which runs
+// the test command under the recording wrapper.
+func TestGateResultIsTestExecMount(t *testing.T) {
+	for _, rerun := range []bool{false, true} {
+		g := exampleGraph(t, "service")
+		if rerun {
+			g = exampleGraphOpts(t, Options{RerunTests: true}, "service")
+		}
+		gs := g.Stage("tests")
+		def, err := g.MarshalState(context.Background(), gs.Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := load(t, def)
+		out, err := OutputDigest(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := ops[out]
+		exec := v.op.GetExec()
+		if exec == nil || v.name != "[tests 1/1] TEST pytest -q -p no:cacheprovider tests" {
+			t.Fatalf("gate result comes from %q, want the pytest exec", v.name)
+		}
+		args := exec.Meta.Args
+		if len(args) != 7 || args[0] != "/bin/sh" || args[2] != testWrapper || args[6] != "pytest -q -p no:cacheprovider tests" {
+			t.Fatalf("test exec args %q", args)
+		}
+		var result *pb.Mount
+		for _, m := range exec.Mounts {
+			if m.Dest == ResultDir {
+				result = m
+			}
+		}
+		if result == nil || result.Output < 0 || result.Selector != emptyDir {
+			t.Fatalf("no writable output mount at %s: %+v", ResultDir, exec.Mounts)
+		}
+		if got := def.Metadata[out].IgnoreCache; got != rerun {
+			t.Errorf("rerun=%v: IgnoreCache=%v", rerun, got)
+		}
+		if gs.Reports != nil {
+			t.Errorf("tests declares no reports dir, but has a reports state")
+		}
 	}
 }
 

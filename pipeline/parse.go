@@ -16,7 +16,8 @@ const DefaultFile = "stagebuild.yaml"
 var (
 	topKeys   = []string{"version", "args", "default", "stages"}
 	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
-		"labels", "copy", "run", "cache", "test", "gated_by", "description"}
+		"labels", "copy", "run", "cache", "test", "gated_by", "description",
+		"reports", "allow_failure", "checks", "purity"}
 	copyKeys = []string{"src", "to"}
 )
 

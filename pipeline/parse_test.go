@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const examplePath = "../examples/python-service/stagebuild.yaml"
+const examplePath = "testdata/seed000.yaml"
 
 func loadExample(t *testing.T, args map[string]string) *Pipeline {
 	t.Helper()

@@ -63,6 +63,7 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return errorf(s.Pos, "%s is empty (give it at least from:)", where)
 	}
+	var extra []*yaml.Node // keys that depend on whether the stage is a gate
 	err := ps.pairs(n, where, stageKeys, func(k, v *yaml.Node) error {
 		what := fmt.Sprintf("%s of %s", k.Value, where)
 		var err error
@@ -95,6 +96,9 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 			s.Copy, err = ps.copies(v, what)
 		case "description":
 			_, err = ps.scalar(v, what)
+		case "reports", "allow_failure", "checks", "purity":
+			extra = append(extra, k)
+			err = ps.stageExtra(s, k, v, what)
 		}
 		return err
 	})
@@ -104,7 +108,7 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 	if s.From.Value == "" {
 		return errorf(s.Pos, "%s has no from: (name a base image such as python:3.11-slim-bookworm, or another stage)", where)
 	}
-	return nil
+	return placeExtra(s, extra, ps)
 }
 
 // argScalar reads a string in which every ${NAME} must be a declared arg.

@@ -1,14 +1,22 @@
 package pipeline
 
 import (
+	"errors"
+	"fmt"
 	"path"
 	"regexp"
+	"regexp/syntax"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/distribution/reference"
 )
 
-var portSpec = regexp.MustCompile(`^[0-9]{1,5}(/(tcp|udp|sctp))?$`)
+var (
+	portSpec  = regexp.MustCompile(`^[0-9]{1,5}(/(tcp|udp|sctp))?$`)
+	ownerSpec = regexp.MustCompile(`^[0-9]+(:[0-9]+)?$`)
+)
 
 func validate(p *Pipeline) error {
 	names := p.StageNames()
@@ -125,10 +133,111 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 			return errorf(e.Pos, "expose of stage %q: %q is not a port (write 3000 or 3000/tcp)", s.Name, e.Value)
 		}
 	}
-	return nil
+	if r := s.Reports; isSet(r) && !path.IsAbs(r.Value) {
+		return errorf(r.Pos, "reports of stage %q must be an absolute directory such as /reports, got %q", s.Name, r.Value)
+	}
+	return validateChecks(s)
 }
 
 func escapes(rel string) bool {
 	clean := path.Clean(rel)
 	return clean == ".." || strings.HasPrefix(clean, "../")
+}
+
+// isSet tells a key written with an empty value from a key not written.
+func isSet(v Value) bool { return v.Pos.Line != 0 }
+
+// validateChecks applies the rules of a stage's checks: that span several
+// keys. Each value was judged on its own as it was parsed.
+func validateChecks(s *Stage) error {
+	c := s.Checks
+	if c == nil {
+		return nil
+	}
+	w := func(key string) string { return fmt.Sprintf("%s of stage %q", key, s.Name) }
+	for i, f := range c.Files {
+		at := fmt.Sprintf("checks.files[%d]", i)
+		if !isSet(f.Path) {
+			return errorf(f.Pos, "%s has no path: (name an absolute path in the image)", w(at))
+		}
+		keys := []string{"mode", "owner", "contains"}
+		for j, v := range []Value{f.Mode, f.Owner, f.Contains} {
+			if !f.Exists && isSet(v) {
+				return errorf(v.Pos, "%s: a path checked with exists: false has no %s (remove %s:, or exists: false)",
+					w(at+"."+keys[j]), keys[j], keys[j])
+			}
+		}
+	}
+	for i, cc := range c.Commands {
+		if len(cc.Run.Args) == 0 {
+			return errorf(cc.Pos, "%s has no run: (give the command to run in the image)", w(fmt.Sprintf("checks.commands[%d]", i)))
+		}
+	}
+	switch sm := c.Smoke; {
+	case sm == nil:
+	case sm.HTTP != nil && !isSet(sm.HTTP.Path):
+		return errorf(sm.HTTP.Pos, "%s has no path: (write the path to GET, such as path: /health)", w("checks.smoke.http"))
+	case sm.HTTP != nil && !isSet(sm.PortEnv):
+		return errorf(sm.HTTP.Pos, "%s needs port_env: in smoke (the env var through which the service reads its port, such as PORT)",
+			w("checks.smoke.http"))
+	case sm.HTTP == nil && !isSet(sm.Log):
+		return errorf(sm.Pos, "%s has neither http: nor log: (say how to tell that the service is ready, such as log: \"Listening at\")",
+			w("checks.smoke"))
+	}
+	return nil
+}
+
+// judgeText is, per kind of check value, what is wrong with a bad one and
+// the fix.
+var judgeText = map[string][2]string{
+	"path":     {"is not an absolute path", "such as /app"},
+	"url path": {"does not start with /", "such as /health"},
+	"mode":     {"is not an octal file mode up to 07777", `write it like "0755"`},
+	"owner":    {"is not a numeric owner", `write uid or uid:gid, such as "0:0" or "1000"`},
+	"regexp":   {"is an empty regular expression", "to match empty text write ^$, or remove the key"},
+	"port":     {"is not a port", "write 3000 or 3000/tcp"},
+	"env name": {"is not an env var name", "use letters, digits and _, such as PORT"},
+	"duration": {"is not a duration above zero", "such as 30s or 2m"},
+}
+
+// judge checks one check value of the given kind ("" accepts any string).
+// A mode is rewritten as four octal digits; a YAML integer such as 0755
+// keeps its digits as text, so it is read as octal too.
+func judge(v *Value, what, kind string) error {
+	bad, fix := judgeText[kind][0], judgeText[kind][1]
+	ok := true
+	switch kind {
+	case "path":
+		ok = path.IsAbs(v.Value)
+	case "url path":
+		ok = strings.HasPrefix(v.Value, "/")
+	case "mode":
+		m, err := strconv.ParseUint(strings.TrimPrefix(v.Value, "0o"), 8, 32)
+		if ok = err == nil && m <= 0o7777; ok {
+			v.Value = fmt.Sprintf("%04o", m)
+		}
+	case "owner":
+		ok = ownerSpec.MatchString(v.Value)
+		for _, id := range strings.Split(v.Value, ":") {
+			_, err := strconv.ParseUint(id, 10, 32)
+			ok = ok && err == nil
+		}
+	case "regexp":
+		_, err := regexp.Compile(v.Value)
+		var se *syntax.Error
+		if ok = v.Value != "" && err == nil; errors.As(err, &se) {
+			bad, fix = "is not a valid regular expression: "+string(se.Code), `escape characters meant literally with \`
+		}
+	case "port":
+		ok = portSpec.MatchString(v.Value)
+	case "env name":
+		ok = envName.MatchString(v.Value)
+	case "duration":
+		d, err := time.ParseDuration(v.Value)
+		ok = err == nil && d > 0
+	}
+	if !ok {
+		return errorf(v.Pos, "%s: %q %s (%s)", what, v.Value, bad, fix)
+	}
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 
 func example(t *testing.T) *pipeline.Pipeline {
 	t.Helper()
-	p, err := pipeline.Load("../examples/python-service/stagebuild.yaml", nil)
+	p, err := pipeline.Load("testdata/seed000.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,78 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/llbgen"
+)
+
+// resolveBases resolves every base image of the plan, in parallel, to its
+// digest and config.
+func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, platform ocispecs.Platform) (map[string]llbgen.BaseImage, error) {
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+		bases    = map[string]llbgen.BaseImage{}
+	)
+	for _, s := range plan.Stages {
+		img := s.Base.Image
+		if img == "" {
+			continue
+		}
+		mu.Lock()
+		_, dup := bases[img]
+		bases[img] = llbgen.BaseImage{}
+		mu.Unlock()
+		if dup {
+			continue
+		}
+		wg.Add(1)
+		go func(stage string) {
+			defer wg.Done()
+			b, err := resolveBase(ctx, gw, img, platform)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("resolving base image %q of stage %s: %w", img, stage, err)
+			}
+			bases[img] = b
+		}(s.Name)
+	}
+	wg.Wait()
+	return bases, firstErr
+}
+
+func resolveBase(ctx context.Context, gw gateway.Client, img string, platform ocispecs.Platform) (llbgen.BaseImage, error) {
+	named, err := reference.ParseNormalizedNamed(img)
+	if err != nil {
+		return llbgen.BaseImage{}, err
+	}
+	named = reference.TagNameOnly(named)
+	_, dgst, cfgBytes, err := gw.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: "default"},
+	})
+	if err != nil {
+		return llbgen.BaseImage{}, err
+	}
+	var cfg ocispecs.Image
+	if err := json.Unmarshal(cfgBytes, &cfg); err != nil {
+		return llbgen.BaseImage{}, fmt.Errorf("decoding image config: %w", err)
+	}
+	ref := named.String()
+	if dgst != "" {
+		if canonical, err := reference.WithDigest(named, dgst); err == nil {
+			ref = canonical.String()
+		}
+	}
+	return llbgen.BaseImage{Ref: ref, Config: cfg}, nil
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/targets"
+)
+
+const planExampleDir = "../examples/python-service"
+
+func runPlanCmd(t *testing.T, args ...string) (*PlanOptions, error) {
+	t.Helper()
+	var got *PlanOptions
+	var buf bytes.Buffer
+	cmd := newPlanCmd(Streams{Out: &buf, Err: &buf}, func(o *PlanOptions) error { got = o; return nil })
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(args)
+	return got, cmd.Execute()
+}
+
+func TestPlanOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want PlanOptions
+	}{
+		{"defaults", nil, PlanOptions{File: "stagebuild.yaml", ContextDir: ".", Format: "text"}},
+		{"DIR, targets, args, json", []string{"--target", "service", "--target", "localdev", "--build-arg", "A=b", "--format", "json", "ctx"},
+			PlanOptions{File: "ctx/stagebuild.yaml", ContextDir: "ctx", Targets: []string{"service", "localdev"}, BuildArgs: map[string]string{"A": "b"}, Format: "json"}},
+		{"-f", []string{"-f", "ci/p.yaml"}, PlanOptions{File: "ci/p.yaml", ContextDir: "ci", Format: "text"}},
+		{"--changed relative to the context", []string{planExampleDir, "--changed", "app/__init__.py", "--changed", "./tests/"},
+			PlanOptions{File: planExampleDir + "/stagebuild.yaml", ContextDir: planExampleDir, Changed: []string{"app/__init__.py", "tests"}, Format: "text"}},
+		{"--changed relative to the current dir", []string{planExampleDir, "--changed", planExampleDir + "/app/gone.py"},
+			PlanOptions{File: planExampleDir + "/stagebuild.yaml", ContextDir: planExampleDir, Changed: []string{"app/gone.py"}, Format: "text"}},
+		{"--changed of a deleted file", []string{planExampleDir, "--changed", "lib/deleted.py"},
+			PlanOptions{File: planExampleDir + "/stagebuild.yaml", ContextDir: planExampleDir, Changed: []string{"lib/deleted.py"}, Format: "text"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := runPlanCmd(t, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want.BuildArgs == nil {
+				tc.want.BuildArgs = map[string]string{}
+			}
+			if !reflect.DeepEqual(*got, tc.want) {
+				t.Errorf("options\n%+v\nwant\n%+v", *got, tc.want)
+			}
+		})
+	}
+	abs, _ := filepath.Abs(filepath.Join(planExampleDir, "requirements.txt"))
+	if got, err := runPlanCmd(t, planExampleDir, "--changed", abs); err != nil || !reflect.DeepEqual(got.Changed, []string{"requirements.txt"}) {
+		t.Errorf("absolute --changed: %+v, %v", got, err)
+	}
+}
+
+func TestPlanUsageErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"--format yaml":                 `--format "yaml": must be text or json`,
+		"--build-arg X":                 `--build-arg "X": write KEY=VALUE`,
+		"a b":                           "plan takes at most one DIR argument, got 2 (a b)",
+		"--changed ../../go.mod " + "x": "--changed ../../go.mod: outside the build context x",
+	} {
+		_, err := runPlanCmd(t, strings.Fields(args)...)
+		if err == nil || err.Error() != want || ExitCode(err) != ExitUsage {
+			t.Errorf("%s: err %v (exit %d), want %s", args, err, ExitCode(err), want)
+		}
+	}
+}
+
+func mainPlan(t *testing.T, args ...string) (stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := Main(append([]string{"plan"}, args...), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != ExitOK {
+		t.Fatalf("plan %q: exit %d: %s", args, code, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func TestPlanTextChanged(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	out, _ := mainPlan(t, planExampleDir, "--target", "service", "--changed", "app/__init__.py")
+	for _, want := range []string{
+		"  service  gated by tests",
+		"  builder  FROM stage deps\n    1. COPY app  (" + planExampleDir + "/stagebuild.yaml:",
+		"         context: app/__init__.py",
+		"         cache: /root/.cache/pip",
+		"changes (from --changed)\n  file: app/__init__.py changed\n",
+		"  builder: step 1 COPY app (app/__init__.py changed) → service\n",
+		"  service: whole stage (base stage builder rebuilds)\n",
+		"  tests: whole stage (base stage tests_builder rebuilds)\n",
+		"cached: deps, ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "  deps: ") || strings.Contains(out, "  test_deps: ") {
+		t.Errorf("deps rebuild:\n%s", out)
+	}
+}
+
+// copyTree copies the example, so a test may edit it and record builds.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// recordBuild records dir's inputs as a successful build would.
+func recordBuild(t *testing.T, dir string, args map[string]string) {
+	t.Helper()
+	file := filepath.Join(dir, pipeline.DefaultFile)
+	p, err := pipeline.Load(file, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := targets.Resolve(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	plan, err := cache.Make(p, r, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordInputs(Streams{Err: &errb}, dir, file, p, plan)
+	if errb.Len() > 0 {
+		t.Fatal(errb.String())
+	}
+}
+
+func planOut(t *testing.T, args ...string) planJSON {
+	t.Helper()
+	out, _ := mainPlan(t, append(args, "--format", "json")...)
+	var got planJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	return got
+}
+
+func TestPlanAgainstRecord(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	dir := copyTree(t, planExampleDir)
+
+	out, errs := mainPlan(t, dir)
+	if want := "stagebuild: no previous build recorded for " + dir + "; run stagebuild build first, or pass --changed PATH\n"; errs != want {
+		t.Errorf("stderr %q, want %q", errs, want)
+	}
+	if !strings.Contains(out, "stages\n") || strings.Contains(out, "will rebuild") {
+		t.Errorf("no record: output\n%s", out)
+	}
+	if got := planOut(t, dir); got.Changes != nil || got.Rebuild != nil || len(got.Stages) == 0 || got.Version != 1 {
+		t.Errorf("no record: %+v", got)
+	}
+
+	recordBuild(t, dir, nil)
+	got := planOut(t, dir)
+	if got.From != "record" || got.Changes == nil || len(*got.Changes) != 0 || len(got.Rebuild) != 0 || len(got.Cached) != len(got.Stages) {
+		t.Errorf("right after the build: %+v", got)
+	}
+
+	writeTestFile(t, filepath.Join(dir, "tests", "test_more.py"), "def test_more():\n    pass\n")
+	got = planOut(t, dir)
+	want := []cache.Change{{Kind: cache.ChangeFile, Path: "tests/test_more.py", Detail: "added"}}
+	if got.Changes == nil || !reflect.DeepEqual(*got.Changes, want) {
+		t.Errorf("changes %+v, want %+v", got.Changes, want)
+	}
+	if len(got.Rebuild) == 0 || got.Rebuild[0].Stage != "tests_builder" || got.Rebuild[0].Parent != "" {
+		t.Errorf("rebuild %+v", got.Rebuild)
+	}
+
+	recordBuild(t, dir, nil)
+	got = planOut(t, dir, "--build-arg", "PYTHON_IMAGE=python:3.12-slim")
+	if got.Changes == nil || len(*got.Changes) == 0 {
+		t.Fatalf("arg change: %+v", got)
+	}
+	for _, c := range *got.Changes {
+		if c.Kind != cache.ChangeArg || c.Detail != `build arg changed: PYTHON_IMAGE "python:3.11-slim-bookworm" → "python:3.12-slim"` {
+			t.Errorf("arg change %+v", c)
+		}
+	}
+	if r := got.Rebuild; len(r) < 3 || r[0].Stage != "deps" || r[0].FromStep != 0 || r[1].Stage != "builder" || r[1].Parent != "deps" {
+		t.Errorf("arg change rebuilds %+v", r)
+	}
+}
+
+func writeTestFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

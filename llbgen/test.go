@@ -1,0 +1,75 @@
+package llbgen
+
+import (
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/stagebuild/stagebuild/cache"
+)
+
+// ResultDir is where a test command's or a command check's result is
+// written, on a scratch mount that never lands in a layer: "exit" holds the
+// exit code; "log" (tests) or "stdout" and "stderr" (checks) the output.
+const ResultDir = "/.stagebuild/result"
+
+// testWrapper runs the test command ("$@"), records its exit code and
+// output in ResultDir, and succeeds whenever it could record them. The gate
+// is judged from the result, so a failing test run is cached like a passing
+// one: the same inputs give the same verdict and the same reports, and
+// --rerun-tests reruns it on purpose.
+const testWrapper = `r=` + ResultDir + `
+if command -v tee >/dev/null 2>&1; then
+  { "$@"; echo $? >"$r/exit"; } 2>&1 | tee "$r/log"
+else
+  "$@" >"$r/log" 2>&1; echo $? >"$r/exit"; cat "$r/log"
+fi
+test -s "$r/exit"`
+
+// checkWrapper runs a command check and records its exit code and output.
+const checkWrapper = `r=` + ResultDir + `
+"$@" >"$r/stdout" 2>"$r/stderr"; echo $? >"$r/exit"`
+
+// OutputDir is where, in the output of a result or reports mount, the
+// mounted directory's files are: the mount is this empty directory of a
+// scratch state, made writable by any user, since a test or an image may run
+// as any user.
+const OutputDir = "/d"
+
+const emptyDir = OutputDir
+
+func writableMount(target string) llb.RunOption {
+	dir := llb.Scratch().File(llb.Mkdir(emptyDir, 0o777), llb.WithCustomName("[internal] result directory"))
+	return llb.AddMount(target, dir, llb.SourcePath(emptyDir))
+}
+
+func wrap(script string, args []string) []string {
+	return append([]string{"/bin/sh", "-c", script, "stagebuild"}, args...)
+}
+
+// test emits a gate's test command. It fills s.Result and, with a reports
+// directory, s.Reports; the returned root is the stage's state.
+func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *Stage) llb.State {
+	ro := runOptions(step, name)
+	ro = append(ro, llb.Args(wrap(testWrapper, argv(step.Args, step.Shell))))
+	if rerun {
+		ro = append(ro, llb.IgnoreCache)
+	}
+	ro = append(ro, writableMount(ResultDir))
+	if reports != "" {
+		ro = append(ro, writableMount(reports))
+	}
+	ex := st.Run(ro...)
+	s.Result = ex.GetMount(ResultDir)
+	if reports != "" {
+		r := ex.GetMount(reports)
+		s.Reports = &r
+	}
+	return ex.Root()
+}
+
+// CommandCheck runs a command check in image and returns its result
+// directory (see ResultDir).
+func (g *Graph) CommandCheck(stage string, c cache.CommandCheck, name string) llb.State {
+	st := g.stages[stage].State
+	ex := st.Run(llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir))
+	return ex.GetMount(ResultDir)
+}
