@@ -24,7 +24,9 @@ var DefaultExcludes = []string{".git", "**/.venv", "**/__pycache__", "**/node_mo
 
 // Plan is the resolved, ordered build of one invocation.
 type Plan struct {
-	Pipeline string   `json:"pipeline"`
+	Pipeline string `json:"pipeline"`
+	// Warnings are findings such as a declared order that defeats caching.
+	Warnings []string `json:"warnings,omitempty"`
 	Context  Context  `json:"context"`
 	Stages   []Stage  `json:"stages"`
 	Targets  []Target `json:"targets"`
@@ -81,7 +83,9 @@ type Step struct {
 	Src  string `json:"src,omitempty"`
 	Dest string `json:"dest,omitempty"`
 	// Run and test: the argv; Shell means Args[0] runs under /bin/sh -c.
-	Args        []string     `json:"args,omitempty"`
+	Args []string `json:"args,omitempty"`
+	// Content is what a file step writes.
+	Content     string       `json:"content,omitempty"`
 	Shell       bool         `json:"shell,omitempty"`
 	CacheMounts []CacheMount `json:"cache_mounts,omitempty"`
 	// Source is the pipeline position the step comes from.
@@ -129,18 +133,10 @@ func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 			st.Base.Image = s.From.Value
 		}
 		for _, c := range s.Copy {
-			src := path.Clean(c.Src.Value)
-			includes[src] = true
-			dest := c.To.Value
-			if dest == "" {
-				dest = src
-			}
-			st.Steps = append(st.Steps, Step{Kind: StepCopy, Src: src, Dest: dest, Source: c.Pos.String()})
+			includes[path.Clean(c.Src.Value)] = true
 		}
+		plan.Warnings = append(plan.Warnings, orderStage(s, &st)...)
 		mounts := cacheMounts(s)
-		for _, c := range s.Run {
-			st.Steps = append(st.Steps, Step{Kind: StepRun, Args: c.Args, Shell: c.Shell, CacheMounts: mounts, Source: c.Pos.String()})
-		}
 		if s.Test != nil {
 			st.Steps = append(st.Steps, Step{Kind: StepTest, Args: s.Test.Args, Shell: s.Test.Shell, CacheMounts: mounts, Source: s.Test.Pos.String()})
 		}
@@ -202,6 +198,14 @@ func cacheMounts(s *pipeline.Stage) []CacheMount {
 // context: the manifests that decide the purity checks.
 func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, error) {
 	plan := New(p, r)
+	ignores, err := readIgnores(context)
+	if err != nil {
+		return nil, err
+	}
+	plan.Context.Excludes = append(append([]string{}, plan.Context.Excludes...), ignores...)
+	if err := expandInstalls(p, plan, context); err != nil {
+		return nil, err
+	}
 	if err := planPurity(p, plan, context); err != nil {
 		return nil, err
 	}

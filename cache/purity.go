@@ -69,9 +69,29 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 		}
 		pur := &Purity{}
 		seenPkg := map[string]bool{}
+		ownPkg := map[string]bool{} // what the image's own install: steps put in
+		for n := range own {
+			pkgs, err := installedPackages(p.Stage(n), fsys)
+			if err != nil {
+				return err
+			}
+			for _, pkg := range pkgs {
+				ownPkg[pkg] = true
+			}
+		}
 		for _, o := range p.Stages {
 			if !side[o.Name] {
 				continue
+			}
+			pkgs, err := installedPackages(o, fsys)
+			if err != nil {
+				return err
+			}
+			for _, n := range pkgs {
+				if !seenPkg[n] && !ownPkg[n] {
+					seenPkg[n] = true
+					pur.Packages = append(pur.Packages, Sourced{Name: n, Manifest: "install: of stage " + o.Name})
+				}
 			}
 			for _, c := range o.Copy {
 				src := path.Clean(c.Src.Value)
@@ -95,7 +115,7 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 					}
 				}
 			}
-			if len(o.Run) > 0 && !o.IsGate() && o.FromStage != "" && plan.Stage(o.Name) != nil {
+			if (len(o.Run) > 0 || o.Install != nil) && !o.IsGate() && o.FromStage != "" && plan.Stage(o.Name) != nil {
 				pur.Installs = append(pur.Installs, Install{Stage: o.Name, Parent: o.FromStage})
 			}
 		}

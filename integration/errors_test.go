@@ -33,7 +33,7 @@ func TestBadInputs(t *testing.T) {
 
 	cases := []badInput{
 		{"unknown target", example, nil, []string{"build", "--target", "servce"}, 2,
-			`stagebuild: unknown target "servce" (did you mean "service"?); valid targets: deps, test_deps, builder, tests_builder, tests, localdev, service`},
+			`stagebuild: unknown target "servce" (did you mean "service"?); valid targets: deps, test_deps, builder, tests_builder, tests, lint_deps, lint, localdev, service`},
 		{"bad output type", example, nil, []string{"build", "-o", "type=zip,dest=x"}, 2,
 			`stagebuild: --output "type=zip,dest=x": unknown type "zip" (one of oci, docker, image, local, tar, registry)`},
 		{"output without dest", example, nil, []string{"build", "-o", "type=oci"}, 2,

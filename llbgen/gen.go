@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
@@ -77,11 +78,7 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID}
-	local := llb.Local(ContextName,
-		llb.IncludePatterns(plan.Context.Includes),
-		llb.ExcludePatterns(plan.Context.Excludes),
-		llb.SharedKeyHint(opts.SharedKeyHint),
-		llb.WithCustomName("[context] load build context"))
+	locals := contextSources{plan: plan, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
 	for i := range plan.Stages {
 		ps := &plan.Stages[i]
 		st, cfg, err := g.base(ps, opts)
@@ -96,12 +93,19 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
 			case cache.StepCopy:
-				st = st.File(llb.Copy(local, "/"+step.Src, step.Dest, &llb.CopyInfo{
+				// The copy is a layer of its own, merged on top: the same
+				// source copied to the same place is one blob in every image.
+				layer := llb.Scratch().File(llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), &llb.CopyInfo{
 					CopyDirContentsOnly: true,
 					CreateDestPath:      true,
 					AllowWildcard:       true,
 					FollowSymlinks:      true,
 				}), llb.WithCustomName(name))
+				st = withConfig(llb.Merge([]llb.State{st, layer}, llb.WithCustomName("[internal] merge "+name)), cfg)
+			case cache.StepFile:
+				dest := absPath(cfg, step.Dest)
+				st = st.File(llb.Mkdir(path.Dir(dest), 0o755, llb.WithParents(true)).
+					Mkfile(dest, 0o644, []byte(step.Content)), llb.WithCustomName(name))
 			case cache.StepRun:
 				st = run(st, step, name)
 			case cache.StepTest:
@@ -156,6 +160,8 @@ func argv(args []string, shell bool) []string {
 
 func describe(s cache.Step) string {
 	switch s.Kind {
+	case cache.StepFile:
+		return "FILE " + s.Dest
 	case cache.StepCopy:
 		return fmt.Sprintf("COPY %s %s", s.Src, s.Dest)
 	case cache.StepTest:

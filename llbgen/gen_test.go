@@ -91,11 +91,16 @@ func TestServiceGraph(t *testing.T) {
 	_, ops := marshal(t, exampleGraph(t, "service"), "service")
 	want := []string{
 		"[builder 1/1] COPY app app",
-		"[context] load build context",
+		"[context] app",
+		"[context] docker-entrypoint.sh",
+		"[context] requirements.txt",
 		"[deps 1/3] COPY requirements.txt requirements.txt",
 		"[deps 2/3] RUN python -m venv /opt/venv",
 		"[deps 3/3] RUN pip install -r requirements.txt",
 		"[deps] FROM python:3.11-slim-bookworm",
+		"[internal] merge [builder 1/1] COPY app app",
+		"[internal] merge [deps 1/3] COPY requirements.txt requirements.txt",
+		"[internal] merge [service 1/1] COPY docker-entrypoint.sh docker-entrypoint.sh",
 		"[service 1/1] COPY docker-entrypoint.sh docker-entrypoint.sh",
 	}
 	if got := names(ops); !slices.Equal(got, want) {
@@ -113,8 +118,9 @@ func TestServiceGraph(t *testing.T) {
 				sawImage = true
 			case o.Source.Identifier == "local://context":
 				sawLocal = true
-				if inc := o.Source.Attrs[pb.AttrIncludePatterns]; inc != `["app","docker-entrypoint.sh","requirements.txt","test_requirements.txt","tests"]` {
-					t.Errorf("context includes = %s", inc)
+				// One source per copied path: it carries that path only.
+				if inc, want := o.Source.Attrs[pb.AttrIncludePatterns], `["`+strings.TrimPrefix(v.name, "[context] ")+`"]`; inc != want {
+					t.Errorf("%s: context includes = %s, want %s", v.name, inc, want)
 				}
 			default:
 				t.Errorf("unexpected source %s", o.Source.Identifier)
@@ -223,9 +229,10 @@ func TestGateSharesDepsWithService(t *testing.T) {
 		}
 	}
 	slices.Sort(shared)
-	want := []string{"[context] load build context", "[deps 1/3] COPY requirements.txt requirements.txt",
+	want := []string{"[builder 1/1] COPY app app", "[context] app", "[context] requirements.txt",
+		"[deps 1/3] COPY requirements.txt requirements.txt",
 		"[deps 2/3] RUN python -m venv /opt/venv", "[deps 3/3] RUN pip install -r requirements.txt",
-		"[deps] FROM python:3.11-slim-bookworm"}
+		"[deps] FROM python:3.11-slim-bookworm", "[internal] merge [deps 1/3] COPY requirements.txt requirements.txt"}
 	if !slices.Equal(shared, want) {
 		t.Fatalf("shared vertices:\n got %q\nwant %q", shared, want)
 	}

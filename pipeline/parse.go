@@ -17,7 +17,7 @@ var (
 	topKeys   = []string{"version", "args", "default", "stages"}
 	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
 		"labels", "copy", "run", "cache", "test", "gated_by", "description",
-		"reports", "allow_failure", "checks", "purity"}
+		"reports", "allow_failure", "checks", "purity", "install"}
 	copyKeys = []string{"src", "to"}
 )
 

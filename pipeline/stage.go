@@ -96,6 +96,8 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 			s.Copy, err = ps.copies(v, what)
 		case "description":
 			_, err = ps.scalar(v, what)
+		case "install":
+			s.Install, err = ps.install(v, what)
 		case "reports", "allow_failure", "checks", "purity":
 			extra = append(extra, k)
 			err = ps.stageExtra(s, k, v, what)

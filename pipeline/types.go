@@ -86,9 +86,11 @@ type Stage struct {
 	Expose     []Value
 	Labels     []KV
 
-	Copy  []Copy
-	Run   []Command
-	Cache []Value
+	// Install detects dependency manifests and installs them first.
+	Install *Install
+	Copy    []Copy
+	Run     []Command
+	Cache   []Value
 
 	// Test makes the stage a gate: the command must exit 0.
 	Test *Command

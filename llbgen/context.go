@@ -1,0 +1,51 @@
+package llbgen
+
+import (
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/cache"
+)
+
+// contextSources gives each copy a view of the build context that carries
+// only the path it copies. Copies of the same path share one source (and so
+// one copy layer, the same blob in every image that has it); each path has
+// its own shared key, so a file sent once is not sent again for it.
+type contextSources struct {
+	plan  *cache.Plan
+	hint  string
+	bySrc map[string]llb.State
+}
+
+func (c *contextSources) forCopy(src string) llb.State {
+	if st, ok := c.bySrc[src]; ok {
+		return st
+	}
+	st := llb.Local(ContextName,
+		llb.IncludePatterns([]string{src}),
+		llb.ExcludePatterns(c.plan.Context.Excludes),
+		llb.SharedKeyHint(c.hint+":"+digest.FromString(src).Encoded()[:12]),
+		llb.WithCustomName("[context] "+src))
+	c.bySrc[src] = st
+	return st
+}
+
+// absPath resolves a destination against the stage's workdir, as a
+// Dockerfile COPY or RUN would.
+func absPath(cfg ocispecs.Image, p string) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	dir := cfg.Config.WorkingDir
+	if dir == "" {
+		dir = "/"
+	}
+	if strings.HasSuffix(p, "/") {
+		return path.Join(dir, p) + "/"
+	}
+	return path.Join(dir, p)
+}
