@@ -199,6 +199,9 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
+	}
 	ctx := c.Context()
 	client, _, err := daemon.Connect(ctx, o.Addr, s.Err)
 	if err != nil {

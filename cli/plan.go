@@ -108,6 +108,9 @@ func runPlan(s Streams, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
+	}
 	cur, err := cache.ComputeInputs(o.ContextDir, plan)
 	if err != nil {
 		fmt.Fprintf(s.Err, "stagebuild: warning: reading the build context: %s\n", oneLine(err.Error()))
