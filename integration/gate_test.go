@@ -125,7 +125,7 @@ func TestSourceEditKeepsInstallsCached(t *testing.T) {
 			t.Errorf("%s: cached=%v, %d log chunks (pip ran again)", v.Name, v.Cached, v.Logs)
 		}
 	}
-	for _, name := range []string{"[builder 1/1] COPY app", "[tests 1/1] TEST pytest"} {
+	for _, name := range []string{"[builder 1/1] COPY app", "[tests_builder 1/2] COPY app", "[tests 1/1] TEST pytest"} {
 		if v := find(t, vs, name); v.Cached {
 			t.Errorf("%s was cached although app/ changed", v.Name)
 		}

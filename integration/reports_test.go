@@ -27,13 +27,24 @@ func TestExampleGatesReportsAndChecks(t *testing.T) {
 			t.Errorf("report %s: %v", f, err)
 		}
 	}
-	vs := parseRawJSON(t, r.stdout+r.stderr)
-	a, b := find(t, vs, "[tests 1/1] TEST pytest"), find(t, vs, "[lint 3/3] TEST ruff")
+}
+
+// Two gates of one image run in parallel: their test commands overlap.
+func TestGatesRunInParallel(t *testing.T) {
+	t.Parallel()
+	dir := copyTestdata(t, "gates")
+	writeFile(t, filepath.Join(dir, "marker.txt"), randomID()+"\n")
+	r := stagebuild(t, dir, "build", "--progress", "rawjson").mustSucceed(t)
+	vs := parseRawJSON(t, r.stderr)
+	a, b := find(t, vs, "[unit 1/1] TEST"), find(t, vs, "[lint 1/1] TEST")
 	if a.Cached || b.Cached || a.Started == nil || b.Started == nil || a.Completed == nil || b.Completed == nil {
-		t.Fatalf("gates did not both run: tests %+v lint %+v", a, b)
+		t.Fatalf("gates did not both run: unit %+v lint %+v", a, b)
 	}
 	if !a.Started.Before(*b.Completed) || !b.Started.Before(*a.Completed) {
-		t.Errorf("gates did not overlap: tests %s–%s, lint %s–%s", a.Started, a.Completed, b.Started, b.Completed)
+		t.Errorf("gates did not overlap: unit %s–%s, lint %s–%s", a.Started, a.Completed, b.Started, b.Completed)
+	}
+	if !strings.Contains(r.stderr, "gate lint passed") || !strings.Contains(r.stderr, "gate unit passed") {
+		t.Errorf("summary lacks a gate:\n%s", tail(r.stderr, 10))
 	}
 }
 

@@ -100,8 +100,8 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 					CreateDestPath:      true,
 					AllowWildcard:       true,
 					FollowSymlinks:      true,
-				}), llb.WithCustomName(name))
-				st = withConfig(llb.Merge([]llb.State{st, layer}, llb.WithCustomName("[internal] merge "+name)), cfg)
+				}), llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))
+				st = withConfig(llb.Merge([]llb.State{st, layer}, llb.WithCustomName(name)), cfg)
 			case cache.StepFile:
 				dest := absPath(cfg, step.Dest)
 				st = st.File(llb.Mkdir(path.Dir(dest), 0o755, llb.WithParents(true)).

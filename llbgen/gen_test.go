@@ -98,15 +98,15 @@ func TestServiceGraph(t *testing.T) {
 		"[deps 2/3] RUN python -m venv /opt/venv",
 		"[deps 3/3] RUN pip install -r requirements.txt",
 		"[deps] FROM python:3.11-slim-bookworm",
-		"[internal] merge [builder 1/1] COPY app app",
-		"[internal] merge [deps 1/3] COPY requirements.txt requirements.txt",
-		"[internal] merge [service 1/1] COPY docker-entrypoint.sh docker-entrypoint.sh",
+		"[layer] COPY app /app/app",
+		"[layer] COPY docker-entrypoint.sh /app/docker-entrypoint.sh",
+		"[layer] COPY requirements.txt /app/requirements.txt",
 		"[service 1/1] COPY docker-entrypoint.sh docker-entrypoint.sh",
 	}
 	if got := names(ops); !slices.Equal(got, want) {
 		t.Fatalf("vertex names:\n got %q\nwant %q", got, want)
 	}
-	var sawImage, sawLocal, sawPip bool
+	var sawImage, sawLocal, sawPip, sawReqCopy, sawMerge bool
 	for _, v := range ops {
 		if v.op.Platform != nil && (v.op.Platform.OS != "linux" || v.op.Platform.Architecture != "amd64") {
 			t.Errorf("%s: platform %v", v.name, v.op.Platform)
@@ -149,6 +149,11 @@ func TestServiceGraph(t *testing.T) {
 					t.Errorf("pip cache mount = %+v", cacheMount)
 				}
 			}
+		case *pb.Op_Merge:
+			// A copy is merged on top of the stage: its base, then the layer.
+			if v.name == "[deps 1/3] COPY requirements.txt requirements.txt" && len(o.Merge.Inputs) == 2 {
+				sawMerge = true
+			}
 		case *pb.Op_File:
 			for _, a := range o.File.Actions {
 				cp := a.GetCopy()
@@ -159,15 +164,17 @@ func TestServiceGraph(t *testing.T) {
 				if !cp.DirCopyContents || !cp.CreateDestPath {
 					t.Errorf("%s: copy options %+v", v.name, cp)
 				}
-				if v.name == "[deps 1/3] COPY requirements.txt requirements.txt" &&
-					(cp.Src != "/requirements.txt" || cp.Dest != "/app/requirements.txt") {
-					t.Errorf("requirements copy %s → %s", cp.Src, cp.Dest)
+				if v.name == "[layer] COPY requirements.txt /app/requirements.txt" {
+					sawReqCopy = true
+					if cp.Src != "/requirements.txt" || cp.Dest != "/app/requirements.txt" || len(v.op.Inputs) != 1 {
+						t.Errorf("requirements copy %s → %s from %d inputs", cp.Src, cp.Dest, len(v.op.Inputs))
+					}
 				}
 			}
 		}
 	}
-	if !sawImage || !sawLocal || !sawPip {
-		t.Fatalf("missing ops: image=%v local=%v pip=%v", sawImage, sawLocal, sawPip)
+	if !sawImage || !sawLocal || !sawPip || !sawReqCopy || !sawMerge {
+		t.Fatalf("missing ops: image=%v local=%v pip=%v requirements copy=%v merge=%v", sawImage, sawLocal, sawPip, sawReqCopy, sawMerge)
 	}
 }
 
@@ -229,10 +236,10 @@ func TestGateSharesDepsWithService(t *testing.T) {
 		}
 	}
 	slices.Sort(shared)
-	want := []string{"[builder 1/1] COPY app app", "[context] app", "[context] requirements.txt",
+	want := []string{"[context] app", "[context] requirements.txt",
 		"[deps 1/3] COPY requirements.txt requirements.txt",
 		"[deps 2/3] RUN python -m venv /opt/venv", "[deps 3/3] RUN pip install -r requirements.txt",
-		"[deps] FROM python:3.11-slim-bookworm", "[internal] merge [deps 1/3] COPY requirements.txt requirements.txt"}
+		"[deps] FROM python:3.11-slim-bookworm", "[layer] COPY app /app/app", "[layer] COPY requirements.txt /app/requirements.txt"}
 	if !slices.Equal(shared, want) {
 		t.Fatalf("shared vertices:\n got %q\nwant %q", shared, want)
 	}
