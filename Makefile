@@ -5,7 +5,7 @@ GO      ?= go
 EXAMPLE ?= examples/python-service
 OUT     ?= out
 
-.PHONY: all build env run test unit integration lint clean down
+.PHONY: all build env run test unit integration lint clean down bench
 
 all: build
 
@@ -14,6 +14,15 @@ build: bin/buildkitd
 
 bin/buildkitd: go.mod go.sum
 	$(GO) build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd
+
+# buildctl from the same pinned module, for the benchmark baselines.
+bin/buildctl: go.mod go.sum
+	$(GO) build -o bin/buildctl github.com/moby/buildkit/cmd/buildctl
+
+# Benchmarks stagebuild against buildctl + an equivalent Dockerfile on a
+# private buildkitd and writes BENCHMARKS.md. BENCHFLAGS="-runs 3 -scenarios noop".
+bench: env build bin/buildctl
+	$(GO) run ./bench -o BENCHMARKS.md $(BENCHFLAGS)
 
 # Idempotent and cached: installs runc/debootstrap if missing, starts the
 # registry on 127.0.0.1:5100, builds and pushes the base images, installs the

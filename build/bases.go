@@ -17,18 +17,15 @@ import (
 
 // resolveBases resolves every base image of the plan, in parallel, to its
 // digest and config.
-func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, platform ocispecs.Platform) (map[string]llbgen.BaseImage, error) {
+func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, platform ocispecs.Platform, pull bool) (map[string]llbgen.BaseImage, error) {
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
 		bases    = map[string]llbgen.BaseImage{}
 	)
-	for _, s := range plan.Stages {
-		img := s.Base.Image
-		if img == "" {
-			continue
-		}
+	for _, use := range plan.Images() { // stages' bases and services' images
+		img := use.Image
 		mu.Lock()
 		_, dup := bases[img]
 		bases[img] = llbgen.BaseImage{}
@@ -37,29 +34,33 @@ func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, plat
 			continue
 		}
 		wg.Add(1)
-		go func(stage string) {
+		go func(user string) {
 			defer wg.Done()
-			b, err := resolveBase(ctx, gw, img, platform)
+			b, err := resolveBase(ctx, gw, img, platform, pull)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("resolving base image %q of stage %s: %w", img, stage, err)
+				firstErr = fmt.Errorf("resolving base image %q of %s: %w", img, user, err)
 			}
 			bases[img] = b
-		}(s.Name)
+		}(use.User)
 	}
 	wg.Wait()
 	return bases, firstErr
 }
 
-func resolveBase(ctx context.Context, gw gateway.Client, img string, platform ocispecs.Platform) (llbgen.BaseImage, error) {
+func resolveBase(ctx context.Context, gw gateway.Client, img string, platform ocispecs.Platform, pull bool) (llbgen.BaseImage, error) {
+	mode := "default"
+	if pull {
+		mode = "pull"
+	}
 	named, err := reference.ParseNormalizedNamed(img)
 	if err != nil {
 		return llbgen.BaseImage{}, err
 	}
 	named = reference.TagNameOnly(named)
 	_, dgst, cfgBytes, err := gw.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
-		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: "default"},
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform, ResolveMode: mode},
 	})
 	if err != nil {
 		return llbgen.BaseImage{}, err

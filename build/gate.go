@@ -46,9 +46,13 @@ func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.G
 	ps := r.opts.Plan.Stage(name)
 	gs := graph.Stage(name)
 	res := &GateResult{Gate: name, Advisory: ps.AllowFailure, Command: stepCommand(ps.Steps[len(ps.Steps)-1])}
+	// The gate's services start now, beside the rest of its build; its test
+	// waits for them, and they go when it ends (services.go).
+	svc := r.svc.start(ctx, gw, graph, name, name)
+	defer svc.end()
 	ref, err := r.solveState(ctx, gw, graph, gs.Result)
 	if err != nil {
-		return nil, err
+		return nil, svc.explain(err)
 	}
 	exit, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: path.Join(llbgen.OutputDir, "exit")})
 	if err != nil {
@@ -70,6 +74,11 @@ func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.G
 	res.Duration = time.Since(start)
 	if res.Summary != nil && res.Summary.Time > 0 {
 		res.Duration = time.Duration(res.Summary.Time * float64(time.Second))
+	}
+	if !res.Passed { // stagebuild debug: a shell while the services run (debug.go)
+		if err := r.debugGate(ctx, gw, graph, res, svc); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

@@ -19,6 +19,8 @@ type Output struct {
 	Attrs  map[string]string
 	// Spec is what the user wrote, for error messages.
 	Spec string
+	// Load feeds the written docker tar to `docker load` (--load).
+	Load bool
 }
 
 // Dest is the file or directory an output writes, if any.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
@@ -44,6 +46,23 @@ type Options struct {
 	RerunTests bool
 	// CacheFrom and CacheTo are remote cache imports and exports.
 	CacheFrom, CacheTo []client.CacheOptionsEntry
+	// Secrets and SSH are --secret and --ssh.
+	Secrets []Secret
+	SSH     []sshprovider.AgentConfig
+	// InternalSecrets are secrets stagebuild itself mounts, by id.
+	InternalSecrets map[string][]byte
+	// Pull resolves every base image from its registry.
+	Pull bool
+	// NoCache runs every step again; NoCacheStages only those stages'.
+	NoCache       bool
+	NoCacheStages []string
+	// Labels are added to every exported image's config.
+	Labels map[string]string
+	// Debug, when set, opens a container on the first failed gate (debug.go).
+	Debug *Debug
+	// Host holds the trusted CAs, proxy, SOURCE_DATE_EPOCH and provenance
+	// request (host.go).
+	Host HostConfig
 }
 
 // TargetResult says what one target produced.
@@ -55,6 +74,8 @@ type TargetResult struct {
 	Digest string
 	// Checks is the outcome of the stage's image checks, if it has any.
 	Checks *CheckReport
+	// Response is BuildKit's exporter response (digests, image names).
+	Response map[string]string
 }
 
 // Result is what a build did, also when it failed.
@@ -75,6 +96,8 @@ type runner struct {
 
 	mu    sync.Mutex
 	gates map[string]*gateCall
+	// svc runs the services beside the gates (services.go).
+	svc *serviceManager
 }
 
 type gateCall struct {
@@ -90,6 +113,10 @@ func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
 	}
+	if err := CheckMounts(opts.Plan, opts.Secrets, opts.SSH); err != nil {
+		return nil, err
+	}
+	opts = opts.Host.apply(opts)
 	if opts.ReportsDir == "" {
 		opts.ReportsDir = DefaultReportsDir
 	}
@@ -100,6 +127,7 @@ func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
 	abs, _ := filepath.Abs(opts.ContextDir)
 	// One context identity per invocation, shared by every target's session.
 	r := &runner{opts: opts, prog: prog, localID: identity.NewID(), logs: prog.logs, ctxKey: abs, gates: map[string]*gateCall{}}
+	r.svc = newServiceManager(r)
 	targets := opts.Plan.Targets
 	results := make([]TargetResult, len(targets))
 	errs := make([]error, len(targets))
@@ -117,7 +145,7 @@ func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("progress display: %w", perr)
 	}
 	out := &Result{Targets: results, Gates: r.gateResults()}
-	err = combine(errs)
+	err = r.withTLSHint(combine(errs))
 	var ge *GateError
 	if errors.As(err, &ge) {
 		for i, e := range errs {
@@ -194,9 +222,17 @@ func (r *runner) runTarget(ctx context.Context, c *client.Client, t cache.Target
 	res := TargetResult{Stage: t.Stage, Gates: t.Gates}
 	var exports []client.ExportEntry
 	var pend []*pending
+	loaded := false
 	defer func() {
 		for _, p := range pend {
 			p.discard()
+		}
+		if !loaded { // --load's temporary tarballs, when the build failed
+			for _, o := range r.opts.Outputs[t.Stage] {
+				if o.Load {
+					os.RemoveAll(filepath.Dir(o.Dest()))
+				}
+			}
 		}
 	}()
 	for _, o := range r.opts.Outputs[t.Stage] {
@@ -214,14 +250,20 @@ func (r *runner) runTarget(ctx context.Context, c *client.Client, t cache.Target
 	for _, x := range r.opts.Plan.Targets {
 		names = append(names, x.Stage)
 	}
+	attach, err := r.attachables()
+	if err != nil {
+		close(ch)
+		return res, err
+	}
 	so := client.SolveOpt{
+		Session:      attach,
 		Exports:      exports,
 		CacheExports: cacheForTarget(r.opts.CacheTo, t.Stage, names, true),
 		CacheImports: presentImports(cacheForTarget(r.opts.CacheFrom, t.Stage, names, false)),
 		LocalMounts:  map[string]fsutil.FS{llbgen.ContextName: fsys},
 		// Non-nil: BuildKit's client copies cache-import attrs into a clone
 		// of this map, and a clone of nil is nil (a panic with --cache-from).
-		FrontendAttrs: map[string]string{},
+		FrontendAttrs: r.opts.Host.frontendAttrs(),
 	}
 	// The gateway function's error crosses the daemon and comes back as
 	// text, so a gate failure is also kept here, with its type.
@@ -255,14 +297,26 @@ func (r *runner) runTarget(ctx context.Context, c *client.Client, t cache.Target
 		if err := p.commit(); err != nil {
 			return res, fmt.Errorf("writing %s: %w", p.dest, err)
 		}
-		res.Exported = append(res.Exported, p.dest)
 	}
 	pend = nil
 	for _, o := range r.opts.Outputs[t.Stage] {
-		if o.Type == client.ExporterImage {
+		switch {
+		case o.Load:
+			if err := dockerLoad(ctx, o.Dest()); err != nil {
+				return res, err
+			}
+			loaded = true
+			res.Exported = append(res.Exported, o.Attrs["name"]+" (loaded into docker)")
+		case o.Type == client.ExporterImage:
 			res.Exported = append(res.Exported, describeImageOutput(o))
+		case o.Dest() == "-":
+			res.Exported = append(res.Exported, "stdout")
+		default:
+			abs, _ := filepath.Abs(o.Dest())
+			res.Exported = append(res.Exported, abs)
 		}
 	}
+	res.Response = resp.ExporterResponse
 	res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
 	return res, nil
 }
@@ -282,6 +336,10 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t cache.Targ
 	if err != nil {
 		return nil, nil, err
 	}
+	// The gates' services run until the last gate of this session that
+	// needs them ends (services.go).
+	r.svc.claim(gw, t.Gates)
+	defer r.svc.unclaim(gw, t.Gates...)
 	var (
 		wg       sync.WaitGroup
 		ref      gateway.Reference
@@ -293,6 +351,8 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t cache.Targ
 	wg.Add(1 + len(t.Gates))
 	go func() {
 		defer wg.Done()
+		// A gate among the target's own stages runs its test in this solve.
+		defer r.svc.startChain(ctx, gw, graph, t.Stage).end()
 		if ref, imageErr = r.solveState(ctx, gw, graph, graph.Stage(t.Stage).State); imageErr == nil {
 			if checks, imageErr = r.runChecks(ctx, gw, graph, t.Stage, ref); imageErr != nil {
 				checks = nil // incomplete: the error says why
@@ -318,7 +378,14 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t cache.Targ
 	if len(ge.Gates) > 0 || len(ge.Checks) > 0 {
 		return nil, checks, ge
 	}
-	cfg, err := json.Marshal(graph.Stage(t.Stage).Config)
+	img := graph.Stage(t.Stage).Config
+	for k, v := range r.opts.Labels {
+		if img.Config.Labels == nil {
+			img.Config.Labels = map[string]string{}
+		}
+		img.Config.Labels[k] = v
+	}
+	cfg, err := json.Marshal(img)
 	if err != nil {
 		return nil, checks, err
 	}
@@ -359,12 +426,13 @@ func (r *runner) exportCacheOnly(ctx context.Context, c *client.Client, so clien
 
 // generate resolves the base images and turns the plan into LLB.
 func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph, error) {
-	bases, err := resolveBases(ctx, gw, r.opts.Plan, r.opts.Platform)
+	bases, err := resolveBases(ctx, gw, r.opts.Plan, r.opts.Platform, r.opts.Pull)
 	if err != nil {
 		return nil, err
 	}
 	return llbgen.Generate(r.opts.Plan, llbgen.Options{
 		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID,
-		RerunTests: r.opts.RerunTests,
+		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
+		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), Created: r.opts.Host.SourceDateEpoch,
 	})
 }

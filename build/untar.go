@@ -16,10 +16,11 @@ import (
 // land outside dir are refused.
 func extractTar(r io.Reader, dir string) error {
 	tr := tar.NewReader(r)
+	var times []entryTime // mtimes, set once every entry is written
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return restoreTimes(times)
 		}
 		if err != nil {
 			return err
@@ -59,6 +60,9 @@ func extractTar(r io.Reader, dir string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("unpacking %s: %w", h.Name, err)
+		}
+		if h.Typeflag != tar.TypeSymlink {
+			times = append(times, entryTime{target, h.ModTime})
 		}
 	}
 }

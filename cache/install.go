@@ -62,6 +62,7 @@ func expandInstalls(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 				CacheMounts: withCaches(cacheMounts(s), m.Caches), Source: src})
 		}
 		st.Steps = append(steps, st.Steps...)
+		attachMounts(s, st)
 	}
 	plan.Context.Includes = plan.Context.Includes[:0]
 	for inc := range includes {

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -139,5 +140,47 @@ func TestIgnoreFilesAddExcludes(t *testing.T) {
 	got := strings.Join(plan.Context.Excludes[len(DefaultExcludes):], " ")
 	if got != "src/*.log !src/keep.log src/fixtures" {
 		t.Errorf("excludes = %q", got)
+	}
+}
+
+// A test requirements file that includes the service's own requirements
+// forbids only what it adds; pytest listed in both stays forbidden.
+func TestPurityIncludedRequirements(t *testing.T) {
+	pipelineText := `
+version: 1
+stages:
+  deps:
+    from: python:3.11-slim-bookworm
+    workdir: /app
+    copy: [requirements.txt]
+    run: pip install -r requirements.txt
+  test_deps:
+    from: deps
+    copy: [requirements-test.txt, lint.txt]
+    run: pip install -r requirements-test.txt
+  tests:
+    from: test_deps
+    test: pytest
+  service:
+    from: deps
+    gated_by: [tests]
+`
+	for _, tc := range []struct{ reqs, want string }{
+		{"flask\ngunicorn\n", "pytest,ruff"},
+		{"flask\npytest==8.3.3\n", "pytest,ruff"},
+	} {
+		plan := planText(t, pipelineText, fstest.MapFS{
+			"requirements.txt":      {Data: []byte(tc.reqs)},
+			"requirements-test.txt": {Data: []byte("-r requirements.txt\n-r lint.txt\npytest==8.3.3\n")},
+			"lint.txt":              {Data: []byte("ruff\n")},
+		}, "service")
+		var names []string
+		for _, p := range plan.Stage("service").Purity.Packages {
+			names = append(names, p.Name)
+		}
+		slices.Sort(names)
+		if got := strings.Join(names, ","); got != tc.want {
+			t.Errorf("requirements %q: forbidden %s, want %s", tc.reqs, got, tc.want)
+		}
 	}
 }

@@ -30,6 +30,8 @@ type Plan struct {
 	Context  Context  `json:"context"`
 	Stages   []Stage  `json:"stages"`
 	Targets  []Target `json:"targets"`
+	// Services are the services the planned gates run beside (services.go).
+	Services []Service `json:"services,omitempty"`
 }
 
 // Context is what is read from the build context directory.
@@ -69,6 +71,14 @@ type Config struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 }
 
+// SecretMount is a --secret mounted as a file (Target) or an env var (Env).
+type SecretMount struct {
+	ID       string `json:"id"`
+	Target   string `json:"target,omitempty"`
+	Env      string `json:"env,omitempty"`
+	Optional bool   `json:"optional,omitempty"`
+}
+
 // CacheMount is a persistent cache directory mounted into a run step.
 type CacheMount struct {
 	Target string `json:"target"`
@@ -88,6 +98,10 @@ type Step struct {
 	Content     string       `json:"content,omitempty"`
 	Shell       bool         `json:"shell,omitempty"`
 	CacheMounts []CacheMount `json:"cache_mounts,omitempty"`
+	// Secrets and SSH are the build secrets and SSH agents mounted into a
+	// run or test step; their content is never in a layer or a cache key.
+	Secrets []SecretMount `json:"secrets,omitempty"`
+	SSH     []string      `json:"ssh,omitempty"`
 	// Source is the pipeline position the step comes from.
 	Source string `json:"source"`
 }
@@ -106,6 +120,10 @@ type Stage struct {
 	Base   Base    `json:"base"`
 	Config Config  `json:"config"`
 	Steps  []Step  `json:"steps"`
+	// Services are a gate's services in start order, and ServiceEnv the env
+	// entries that read them, set for its test alone (services.go).
+	Services   []string `json:"services,omitempty"`
+	ServiceEnv []EnvVar `json:"service_env,omitempty"`
 }
 
 // Stage returns the planned stage with the given name, or nil.
@@ -140,6 +158,7 @@ func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 		if s.Test != nil {
 			st.Steps = append(st.Steps, Step{Kind: StepTest, Args: s.Test.Args, Shell: s.Test.Shell, CacheMounts: mounts, Source: s.Test.Pos.String()})
 		}
+		attachMounts(s, &st)
 		plan.Stages = append(plan.Stages, st)
 	}
 	for inc := range includes {
@@ -149,6 +168,7 @@ func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 	for _, t := range r.Targets {
 		plan.Targets = append(plan.Targets, Target{Stage: t.Stage, Gates: t.Gates})
 	}
+	planServices(p, plan) // services.go
 	return plan
 }
 
@@ -210,4 +230,26 @@ func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, er
 		return nil, err
 	}
 	return plan, nil
+}
+
+// attachMounts gives every run and test step of a stage its secrets and SSH
+// agents.
+func attachMounts(s *pipeline.Stage, st *Stage) {
+	var secrets []SecretMount
+	for _, m := range s.Secrets {
+		sm := SecretMount{ID: m.ID.Value, Target: m.Target.Value, Env: m.Env.Value, Optional: m.Optional}
+		if sm.Env == "" && sm.Target == "" {
+			sm.Target = "/run/secrets/" + sm.ID
+		}
+		secrets = append(secrets, sm)
+	}
+	var ssh []string
+	for _, id := range s.SSH {
+		ssh = append(ssh, id.Value)
+	}
+	for i := range st.Steps {
+		if k := st.Steps[i].Kind; k == StepRun || k == StepTest {
+			st.Steps[i].Secrets, st.Steps[i].SSH = secrets, ssh
+		}
+	}
 }

@@ -1,10 +1,12 @@
 package cache
 
 import (
+	"io"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 )
@@ -104,14 +106,14 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 				if !isRequirements(src) {
 					continue
 				}
-				_, pkgs, err := ParseRequirements(fsys, src)
+				declared, err := testRequirements(fsys, src, copied, map[string]bool{})
 				if err != nil {
 					return err
 				}
-				for _, n := range pkgs {
-					if !seenPkg[n] {
-						seenPkg[n] = true
-						pur.Packages = append(pur.Packages, Sourced{Name: n, Manifest: src})
+				for _, d := range declared {
+					if !seenPkg[d.Name] {
+						seenPkg[d.Name] = true
+						pur.Packages = append(pur.Packages, d)
 					}
 				}
 			}
@@ -163,3 +165,65 @@ func isRequirements(p string) bool {
 	b := path.Base(p)
 	return strings.HasSuffix(b, ".txt") && strings.Contains(b, "requirements")
 }
+
+// testRequirements are the packages a test-side requirements file declares
+// itself, or through the files it includes that the image's own stages do
+// not copy: `-r requirements.txt` in test_requirements.txt names the
+// service's own dependencies, which are not test-only.
+func testRequirements(fsys fs.FS, file string, own, seen map[string]bool) ([]Sourced, error) {
+	if seen[file] {
+		return nil, nil
+	}
+	seen[file] = true
+	files, pkgs, err := ParseRequirements(onlyFile{fsys, file}, file)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sourced
+	for _, n := range pkgs {
+		out = append(out, Sourced{Name: n, Manifest: file})
+	}
+	for _, inc := range files[1:] {
+		if own[inc] {
+			continue
+		}
+		more, err := testRequirements(fsys, inc, own, seen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// onlyFile reads one file of fsys; every other file reads as empty, so
+// parsing it yields its own requirements and the names of its includes.
+type onlyFile struct {
+	fs.FS
+	name string
+}
+
+func (o onlyFile) Open(name string) (fs.File, error) {
+	if name == o.name {
+		return o.FS.Open(name)
+	}
+	if _, err := fs.Stat(o.FS, name); err != nil {
+		return nil, err
+	}
+	return emptyFile{}, nil
+}
+
+type emptyFile struct{}
+
+func (emptyFile) Stat() (fs.FileInfo, error) { return emptyInfo{}, nil }
+func (emptyFile) Read([]byte) (int, error)   { return 0, io.EOF }
+func (emptyFile) Close() error               { return nil }
+
+type emptyInfo struct{}
+
+func (emptyInfo) Name() string       { return "empty" }
+func (emptyInfo) Size() int64        { return 0 }
+func (emptyInfo) Mode() fs.FileMode  { return 0o444 }
+func (emptyInfo) ModTime() time.Time { return time.Time{} }
+func (emptyInfo) IsDir() bool        { return false }
+func (emptyInfo) Sys() any           { return nil }

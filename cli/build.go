@@ -35,6 +35,10 @@ type BuildOptions struct {
 	Annotations string
 	// CacheFrom and CacheTo are remote cache imports and exports.
 	CacheFrom, CacheTo []client.CacheOptionsEntry
+	Buildx             BuildxOptions
+	Host               HostOptions // --ca-cert, --provenance (buildflags_ca.go)
+	// Debug is set by stagebuild debug (debug.go).
+	Debug *build.Debug
 }
 
 type buildFlags struct {
@@ -43,6 +47,8 @@ type buildFlags struct {
 	rerunTests           bool
 	targets, outputs     []string
 	cacheFrom, cacheTo   []string
+	buildx               buildxFlags
+	host                 hostFlags
 	tags, buildArgs      []string
 	push                 bool
 }
@@ -102,6 +108,9 @@ Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate o
 	fl.StringArrayVar(&f.cacheFrom, "cache-from", nil, "import build cache: type=registry,ref=REF | type=local,src=DIR; repeatable")
 	fl.StringArrayVar(&f.cacheTo, "cache-to", nil, "export build cache: type=registry,ref=REF[,mode=max] | type=local,dest=DIR[,mode=max] | type=inline; repeatable")
 	fl.StringVar(&f.addr, "addr", "", "BuildKit address (default $BUILDKIT_HOST, else a local daemon started on demand)")
+	f.buildx.register(fl)
+	f.host.register(fl)
+	registerTargetCompletion(cmd)
 	return cmd
 }
 
@@ -110,6 +119,13 @@ func (f *buildFlags) options(args []string) (*BuildOptions, error) {
 		ReportsDir: f.reports, RerunTests: f.rerunTests, Annotations: f.annotations}
 	if f.annotations != "" && f.annotations != "github" {
 		return nil, fmt.Errorf("--annotations %q: the only supported format is github", f.annotations)
+	}
+	var err error
+	if o.Buildx, err = f.buildx.options(); err != nil {
+		return nil, err
+	}
+	if o.Host, err = f.host.options(); err != nil {
+		return nil, err
 	}
 	if f.reports == "" {
 		return nil, fmt.Errorf("--reports: give a directory (default %s)", build.DefaultReportsDir)
@@ -187,6 +203,11 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, name := range o.Buildx.NoCacheFilter {
+		if p.Stage(name) == nil {
+			return usage(fmt.Errorf("--no-cache-filter %q: no such stage%s", name, suggestion(name, p.StageNames())))
+		}
+	}
 	var names []string
 	for _, t := range res.Targets {
 		names = append(names, t.Stage)
@@ -195,6 +216,9 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err != nil {
 		return usage(err)
 	}
+	if err := o.Buildx.applyOutputs(c.Context(), outputs, names, o.ContextDir); err != nil {
+		return err
+	}
 	plan, err := cache.Make(p, res, os.DirFS(o.ContextDir))
 	if err != nil {
 		return err
@@ -202,8 +226,17 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	for _, w := range plan.Warnings {
 		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
 	}
+	// A --secret or --ssh the pipeline needs but was not given is a usage
+	// error, found before any daemon is reached.
+	if err := build.CheckMounts(plan, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
+		return usage(err)
+	}
+	host, err := o.hostConfig(p, os.Getenv)
+	if err != nil {
+		return err
+	}
 	ctx := c.Context()
-	client, _, err := daemon.Connect(ctx, o.Addr, s.Err)
+	client, _, err := daemon.ConnectWith(ctx, daemon.Options{Addr: o.Addr, TLS: o.Buildx.TLS}, s.Err)
 	if err != nil {
 		return err
 	}
@@ -213,8 +246,16 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
 		Platform:   platforms.Normalize(platforms.DefaultSpec()),
 		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
+		Secrets: o.Buildx.Secrets, SSH: o.Buildx.SSH, Pull: o.Buildx.Pull, NoCache: o.Buildx.NoCache,
+		NoCacheStages: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Host: host,
+		Debug: o.Debug,
 	})
 	printSummary(s, result, outputs, err)
+	if o.Buildx.MetadataFile != "" {
+		if merr := build.WriteMetadata(o.Buildx.MetadataFile, result); merr != nil && err == nil {
+			err = fmt.Errorf("--metadata-file: %w", merr)
+		}
+	}
 	if err == nil {
 		recordInputs(s, o.ContextDir, o.File, p, plan)
 	}
@@ -222,4 +263,11 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 		printAnnotations(s, result, o.ContextDir)
 	}
 	return err
+}
+
+func suggestion(name string, names []string) string {
+	if sug := pipeline.Suggest(name, names); sug != "" {
+		return fmt.Sprintf(" (did you mean %q?)", sug)
+	}
+	return " (stages: " + strings.Join(names, ", ") + ")"
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -43,13 +44,17 @@ func ExitCode(err error) int {
 		pe *pipeline.Error
 		te *targets.UnknownTargetError
 		ge *build.GateError
+		fe *daemon.FlagError
+		xe *exitStatusError
 	)
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &xe): // stagebuild debug's command (debug.go)
+		return xe.code
 	case errors.As(err, &ge):
 		return ExitGate
-	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te):
+	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te), errors.As(err, &fe):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -35,6 +35,7 @@ type planJSON struct {
 	Changes  *[]cache.Change `json:"changes,omitempty"`
 	Rebuild  []cache.Rebuild `json:"rebuild,omitempty"`
 	Cached   []string        `json:"cached,omitempty"`
+	Services []cache.Service `json:"services,omitempty"`
 }
 
 func newPlanCmd(s Streams, runF func(*PlanOptions) error) *cobra.Command {
@@ -116,7 +117,8 @@ func runPlan(s Streams, o *PlanOptions) error {
 		fmt.Fprintf(s.Err, "stagebuild: warning: reading the build context: %s\n", oneLine(err.Error()))
 		cur = nil
 	}
-	out := planJSON{Version: 1, Pipeline: plan.Pipeline, Context: o.ContextDir, Targets: plan.Targets, Stages: plan.Stages}
+	out := planJSON{Version: 1, Pipeline: plan.Pipeline, Context: o.ContextDir, Targets: plan.Targets, Stages: plan.Stages,
+		Services: plan.Services}
 	changes, from := planChanges(s, o, p, plan, cur)
 	if from != "" {
 		out.From, out.Changes = from, &changes

@@ -19,6 +19,10 @@ func printSummary(s Streams, res *build.Result, outputs map[string][]build.Outpu
 			printGate(s, g)
 		}
 	}
+	var se *build.ServiceError
+	if errors.As(err, &se) { // a service did not come up (debug.go)
+		printServiceError(s, se)
+	}
 	var ge *build.GateError
 	if errors.As(err, &ge) {
 		for _, c := range ge.Checks {

@@ -45,8 +45,8 @@ func Connect(ctx context.Context, addr string, log io.Writer) (*client.Client, s
 }
 
 // dial returns a client for addr once the daemon there has answered.
-func dial(ctx context.Context, addr string, timeout time.Duration) (*client.Client, error) {
-	c, err := client.New(ctx, addr)
+func dial(ctx context.Context, addr string, timeout time.Duration, opts ...client.ClientOpt) (*client.Client, error) {
+	c, err := client.New(ctx, addr, opts...)
 	if err != nil {
 		return nil, &ConnectError{Addr: addr, Err: err}
 	}

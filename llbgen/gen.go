@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -44,6 +46,18 @@ type Options struct {
 	// RerunTests makes every test command run again instead of reusing a
 	// cached result.
 	RerunTests bool
+	// NoCache runs every step again; NoCacheStages only the named stages'.
+	NoCache       bool
+	NoCacheStages []string
+	// Pull makes BuildKit fetch base images even when it has them.
+	Pull bool
+	// CA mounts the trusted CA bundle (the session secret CASecretID) into
+	// every run step, test and command check; Proxy hands them the proxy
+	// settings (see ca.go, proxy.go). Created, when set, is every stage's
+	// config creation time (SOURCE_DATE_EPOCH).
+	CA      bool
+	Proxy   *llb.ProxyEnv
+	Created *time.Time
 }
 
 // Stage is the LLB of one planned stage.
@@ -56,6 +70,11 @@ type Stage struct {
 	// reports directory, when the stage declares one.
 	Result  llb.State
 	Reports *llb.State
+	exec    []llb.RunOption // the graph's execOptions, for its test
+	// services are the test's run options for its services (services.go).
+	services []llb.RunOption
+	// TestBase is the filesystem a gate's test runs on (stagebuild debug).
+	TestBase llb.State
 }
 
 // Graph holds every planned stage's LLB.
@@ -63,6 +82,8 @@ type Graph struct {
 	stages   map[string]*Stage
 	platform ocispecs.Platform
 	localID  string
+	exec     []llb.RunOption // execOptions, for every exec of the graph
+	svc      serviceGen      // services.go
 }
 
 // Stage returns the generated stage with the given name, or nil.
@@ -77,7 +98,8 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 	if localID == "" {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
 	}
-	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID}
+	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
+		svc: serviceGen{plan: plan, opts: opts}}
 	locals := contextSources{plan: plan, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
 	for i := range plan.Stages {
 		ps := &plan.Stages[i]
@@ -86,9 +108,24 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 			return nil, err
 		}
 		cfg = applyConfig(cfg, ps.Config)
-		st = withConfig(st, cfg)
+		if opts.Created != nil {
+			created := *opts.Created
+			cfg.Created = &created
+		}
+		if ps.Base.Stage != "" {
+			st = withConfigChanges(st, g.stages[ps.Base.Stage].Config, cfg)
+		} else {
+			st = withConfig(st, cfg)
+		}
 		total := len(ps.Steps)
-		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg}
+		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, exec: g.exec}
+		if gen.services, err = g.serviceOptions(ps); err != nil {
+			return nil, err
+		}
+		var nocache []llb.ConstraintsOpt
+		if opts.NoCache || slices.Contains(opts.NoCacheStages, ps.Name) {
+			nocache = append(nocache, llb.IgnoreCache)
+		}
 		for n, step := range ps.Steps {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
@@ -100,16 +137,16 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 					CreateDestPath:      true,
 					AllowWildcard:       true,
 					FollowSymlinks:      true,
-				}), llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))
-				st = withConfig(llb.Merge([]llb.State{st, layer}, llb.WithCustomName(name)), cfg)
+				}), append(nocache, llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))...)
+				st = st.WithOutput(llb.Merge([]llb.State{st, layer}, append(nocache, llb.WithCustomName(name))...).Output())
 			case cache.StepFile:
 				dest := absPath(cfg, step.Dest)
 				st = st.File(llb.Mkdir(path.Dir(dest), 0o755, llb.WithParents(true)).
-					Mkfile(dest, 0o644, []byte(step.Content)), llb.WithCustomName(name))
+					Mkfile(dest, 0o644, []byte(step.Content)), append(nocache, llb.WithCustomName(name))...)
 			case cache.StepRun:
-				st = run(st, step, name)
+				st = st.Run(append(append(runOptions(step, name), g.exec...), constraints(nocache)...)...).Root()
 			case cache.StepTest:
-				st = test(st, step, name, ps.Reports, opts.RerunTests, gen)
+				st = test(st, step, name, ps.Reports, opts.RerunTests || len(nocache) > 0, gen)
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
 			}
@@ -134,19 +171,43 @@ func (g *Graph) base(ps *cache.Stage, opts Options) (llb.State, ocispecs.Image, 
 	}
 	cfg := cloneImage(b.Config)
 	cfg.Platform = opts.Platform
-	st := llb.Image(b.Ref, llb.Platform(opts.Platform),
+	mode := llb.ResolveModeDefault
+	if opts.Pull {
+		mode = llb.ResolveModeForcePull
+	}
+	st := llb.Image(b.Ref, llb.Platform(opts.Platform), mode,
 		llb.WithCustomName(fmt.Sprintf("[%s] FROM %s", ps.Name, ps.Base.Image)))
 	return st, cfg, nil
 }
 
-func run(st llb.State, step cache.Step, name string) llb.State {
-	return st.Run(runOptions(step, name)...).Root()
+// constraints turns constraint options into run options.
+func constraints(cs []llb.ConstraintsOpt) []llb.RunOption {
+	var out []llb.RunOption
+	for _, c := range cs {
+		out = append(out, c.(llb.RunOption))
+	}
+	return out
 }
 
 func runOptions(step cache.Step, name string) []llb.RunOption {
 	ro := []llb.RunOption{llb.Args(argv(step.Args, step.Shell)), llb.WithCustomName(name)}
 	for _, m := range step.CacheMounts {
 		ro = append(ro, llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.ID, llb.CacheMountLocked)))
+	}
+	for _, s := range step.Secrets {
+		// Readable by the step's user, whoever that is.
+		opts := []llb.SecretOption{llb.SecretID(s.ID), llb.SecretFileOpt(0, 0, 0o444)}
+		if s.Optional {
+			opts = append(opts, llb.SecretOptional)
+		}
+		if s.Env != "" {
+			ro = append(ro, llb.AddSecretWithDest(s.ID, nil, append(opts, llb.SecretAsEnvName(s.Env))...))
+		} else {
+			ro = append(ro, llb.AddSecret(s.Target, opts...))
+		}
+	}
+	for _, id := range step.SSH {
+		ro = append(ro, llb.AddSSHSocket(llb.SSHID(id)))
 	}
 	return ro
 }
@@ -176,6 +237,35 @@ func argString(s cache.Step) string {
 	}
 	b, _ := json.Marshal(s.Args)
 	return string(b)
+}
+
+// withConfigChanges applies to a parent stage's state only what the child's
+// config changes: a state carries its env as a chain of values, so
+// re-applying the whole env per stage would make that chain, and the work
+// of every op marshalled from it, grow quadratically with the pipeline
+// (36 s for 500 stages, where this takes milliseconds).
+func withConfigChanges(st llb.State, parent, cfg ocispecs.Image) llb.State {
+	had := make(map[string]bool, len(parent.Config.Env))
+	for _, kv := range parent.Config.Env {
+		had[kv] = true
+	}
+	for _, kv := range cfg.Config.Env {
+		if !had[kv] {
+			k, v, _ := strings.Cut(kv, "=")
+			st = st.AddEnv(k, v)
+		}
+	}
+	if cfg.Config.WorkingDir != parent.Config.WorkingDir {
+		dir := cfg.Config.WorkingDir
+		if dir == "" {
+			dir = "/"
+		}
+		st = st.Dir(dir)
+	}
+	if cfg.Config.User != parent.Config.User {
+		st = st.User(cfg.Config.User)
+	}
+	return st
 }
 
 // withConfig sets the exec environment of st from an image config.
@@ -251,9 +341,21 @@ func setEnv(env []string, key, val string) []string {
 }
 
 func cloneImage(img ocispecs.Image) ocispecs.Image {
-	b, _ := json.Marshal(img)
-	var out ocispecs.Image
-	_ = json.Unmarshal(b, &out)
+	out := img
+	c := &out.Config
+	c.Env = slices.Clone(img.Config.Env)
+	c.Entrypoint = slices.Clone(img.Config.Entrypoint)
+	c.Cmd = slices.Clone(img.Config.Cmd)
+	c.Volumes = maps.Clone(img.Config.Volumes)
+	c.ExposedPorts = maps.Clone(img.Config.ExposedPorts)
+	c.Labels = maps.Clone(img.Config.Labels)
+	out.History = slices.Clone(img.History)
+	out.RootFS.DiffIDs = slices.Clone(img.RootFS.DiffIDs)
+	out.OSFeatures = slices.Clone(img.OSFeatures)
+	if img.Created != nil {
+		t := *img.Created
+		out.Created = &t
+	}
 	return out
 }
 

@@ -48,8 +48,13 @@ func wrap(script string, args []string) []string {
 // test emits a gate's test command. It fills s.Result and, with a reports
 // directory, s.Reports; the returned root is the stage's state.
 func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *Stage) llb.State {
-	ro := runOptions(step, name)
-	ro = append(ro, llb.Args(wrap(testWrapper, argv(step.Args, step.Shell))))
+	ro := append(runOptions(step, name), s.exec...)
+	script := testWrapper
+	if len(s.services) > 0 { // the gate runs beside services (services.go)
+		script = servicesPrelude + testWrapper
+		ro = append(ro, s.services...)
+	}
+	ro = append(ro, llb.Args(wrap(script, argv(step.Args, step.Shell))))
 	if rerun {
 		ro = append(ro, llb.IgnoreCache)
 	}
@@ -58,6 +63,7 @@ func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *St
 		ro = append(ro, writableMount(reports))
 	}
 	ex := st.Run(ro...)
+	s.TestBase = st
 	s.Result = ex.GetMount(ResultDir)
 	if reports != "" {
 		r := ex.GetMount(reports)
@@ -70,6 +76,7 @@ func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *St
 // directory (see ResultDir).
 func (g *Graph) CommandCheck(stage string, c cache.CommandCheck, name string) llb.State {
 	st := g.stages[stage].State
-	ex := st.Run(llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir))
+	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir)}
+	ex := st.Run(append(ro, g.exec...)...)
 	return ex.GetMount(ResultDir)
 }

@@ -47,6 +47,7 @@ var extraPlace = map[string]struct {
 	"allow_failure": {true, "needs a test: command (only a test stage can be advisory; remove it)"},
 	"checks":        {false, "is for image stages, not test stages (move it to the image stage this stage gates)"},
 	"purity":        {false, "is for image stages, not test stages (set it on the image stage this stage gates)"},
+	"services":      {true, "needs a test: command (only a test stage runs beside services)"},
 }
 
 // placeExtra rejects the stage keys that need test:, or must not have it.

@@ -14,10 +14,10 @@ import (
 const DefaultFile = "stagebuild.yaml"
 
 var (
-	topKeys   = []string{"version", "args", "default", "stages"}
+	topKeys   = []string{"version", "args", "default", "stages", "ca_certs", "services"}
 	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
 		"labels", "copy", "run", "cache", "test", "gated_by", "description",
-		"reports", "allow_failure", "checks", "purity", "install"}
+		"reports", "allow_failure", "checks", "purity", "install", "secrets", "ssh", "services"}
 	copyKeys = []string{"src", "to"}
 )
 
@@ -91,6 +91,8 @@ type parser struct {
 	p    *Pipeline
 	// raw stage nodes, substituted after args are known
 	stageNodes map[string]*yaml.Node
+	// services: node, parsed after the stages (see services.go)
+	servicesNode *yaml.Node
 }
 
 func (ps *parser) pos(n *yaml.Node) Pos { return Pos{ps.file, n.Line, n.Column} }
@@ -186,6 +188,10 @@ func (ps *parser) top(root *yaml.Node) error {
 			ps.p.Default = val
 		case "stages":
 			stagesKey, stagesNode = k, v
+		case "ca_certs":
+			return ps.caCerts(v)
+		case "services":
+			ps.servicesNode = v
 		}
 		return nil
 	})

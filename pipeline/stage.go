@@ -22,7 +22,7 @@ func (ps *parser) applyArgs(overrides map[string]string) error {
 		v := overrides[k]
 		if _, ok := p.ArgValues[k]; ok {
 			p.ArgValues[k] = v
-		} else {
+		} else if !IsPredefinedArg(k) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("--build-arg %s is not declared under args: in %s and was ignored", k, p.File))
 		}
 	}
@@ -31,7 +31,7 @@ func (ps *parser) applyArgs(overrides map[string]string) error {
 			return err
 		}
 	}
-	return nil
+	return ps.services(ps.servicesNode)
 }
 
 // subst replaces ${ARG} with its value. Unknown names are an error unless
@@ -98,9 +98,16 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 			_, err = ps.scalar(v, what)
 		case "install":
 			s.Install, err = ps.install(v, what)
+		case "secrets":
+			s.Secrets, err = ps.secrets(v, what)
+		case "ssh":
+			s.SSH, err = ps.sshIDs(v, what)
 		case "reports", "allow_failure", "checks", "purity":
 			extra = append(extra, k)
 			err = ps.stageExtra(s, k, v, what)
+		case "services": // the services a gate runs beside (services.go)
+			extra = append(extra, k)
+			s.Services, err = ps.scalars(v, what)
 		}
 		return err
 	})

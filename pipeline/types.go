@@ -88,6 +88,9 @@ type Stage struct {
 
 	// Install detects dependency manifests and installs them first.
 	Install *Install
+	// Secrets and SSH are mounted into the stage's run and test steps.
+	Secrets []SecretMount
+	SSH     []Value
 	Copy    []Copy
 	Run     []Command
 	Cache   []Value
@@ -107,6 +110,8 @@ type Stage struct {
 	// GatedBy names the test stages that must pass before this stage is
 	// exported, pushed or written.
 	GatedBy []Value
+	// Services are the services a gate runs beside (see services.go).
+	Services []Value
 }
 
 // IsGate reports whether the stage is a test stage.
@@ -121,6 +126,10 @@ type Pipeline struct {
 	ArgValues map[string]string
 	Default   Value
 	Stages    []*Stage
+	// CACerts are the trusted CA bundles of every step (see ca.go).
+	CACerts []Value
+	// Services are the top-level services: (see services.go).
+	Services []*Service
 	// Warnings are non-fatal findings, such as an unused --build-arg.
 	Warnings []string
 

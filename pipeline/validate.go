@@ -36,7 +36,7 @@ func validate(p *Pipeline) error {
 	if d := p.Default; d.Value != "" && p.Stage(d.Value) == nil {
 		return errorf(d.Pos, "default target %q is not a stage%s", d.Value, didYouMean(d.Value, names))
 	}
-	return nil
+	return validateServices(p)
 }
 
 // resolveFrom decides whether from names a stage or an image.

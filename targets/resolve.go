@@ -72,6 +72,7 @@ func Resolve(p *pipeline.Pipeline, requested []string) (*Resolution, error) {
 			r.addChain(p, g, seenStage)
 		}
 	}
+	r.addServiceStages(p, seenStage) // services.go
 	return r, nil
 }
 

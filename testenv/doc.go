@@ -10,7 +10,9 @@
 //     (debootstrap, host CAs trusted, tars cached by recipe hash under
 //     StateDir()/testenv/images) and library/busybox:latest;
 //   - StateDir()/buildkitd.toml, a copy of buildkitd.toml, which makes
-//     docker.io resolve through the local registry.
+//     docker.io resolve through the local registry;
+//   - a dockerd of its own (Debian's docker.io, apt-installed if missing) on
+//     DockerHost(StateDir()), with --bridge=none --iptables=false, for --load.
 //
 // It also exports read-only helpers for tests: ListTags and ReadOCITar.
 // Nothing here mocks BuildKit or the registry.

@@ -12,7 +12,9 @@ import (
 )
 
 // hostPackages are the Debian packages Up installs when their files are missing.
-var hostPackages = []string{"runc", "debootstrap", "busybox-static"}
+// openssh-client gives the SSH forwarding tests ssh-agent, ssh-add and
+// ssh-keygen.
+var hostPackages = []string{"runc", "debootstrap", "busybox-static", "openssh-client"}
 
 // busyboxPath is where Debian's busybox-static puts its static binary.
 const busyboxPath = "/bin/busybox"
@@ -21,7 +23,7 @@ const busyboxPath = "/bin/busybox"
 // when any of them is missing (or /bin/busybox is not static).
 func ensureHostPackages(ctx context.Context, p *progress) error {
 	var missing []string
-	for _, tool := range []string{"runc", "debootstrap"} {
+	for _, tool := range []string{"runc", "debootstrap", "ssh-agent"} {
 		if _, err := lookSbin(tool); err != nil {
 			missing = append(missing, tool)
 		}

@@ -106,10 +106,13 @@ func registryUp(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// Down stops the registry that Up started from this state dir.
+// Down stops the registry and the dockerd that Up started from this state dir.
 func Down(state string) error {
 	if state == "" {
 		state = StateDir()
+	}
+	if err := stopDocker(dockerLayout(state)); err != nil {
+		return err
 	}
 	pidFile := filepath.Join(state, "registry", "registry.pid")
 	b, err := os.ReadFile(pidFile)

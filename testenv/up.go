@@ -25,13 +25,20 @@ type Options struct {
 type Env struct {
 	RegistryAddr string // host:port of the local registry (docker.io mirror)
 	PythonImage  string // "python:3.11-slim-bookworm", as a pipeline writes it
-	BusyboxImage string // "busybox:latest"
-	StateDir     string
-	RepoRoot     string
+	// PythonNoCAImage is the same image without the host's extra CAs
+	// ("python:3.11-slim-bookworm-noca"), as pulled from Docker Hub.
+	PythonNoCAImage string
+	BusyboxImage    string // "busybox:latest"
+	StateDir        string
+	RepoRoot        string
 	// BuildkitdBin and BuildkitdConfig are the daemon binary and the config
 	// that makes docker.io resolve through RegistryAddr.
 	BuildkitdBin    string
 	BuildkitdConfig string
+	// DockerHost is the DOCKER_HOST of the test env's own dockerd:
+	// "unix://<state>/docker/docker.sock" (shorter if that path is too long
+	// for a unix socket).
+	DockerHost string
 }
 
 // Up makes the environment ready and returns it. It is idempotent, safe to
@@ -53,11 +60,13 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 	env := &Env{
 		RegistryAddr:    RegistryAddr,
 		PythonImage:     "python:3.11-slim-bookworm",
+		PythonNoCAImage: "python:" + PythonNoCATag,
 		BusyboxImage:    "busybox:latest",
 		StateDir:        state,
 		RepoRoot:        root,
 		BuildkitdBin:    filepath.Join(root, "bin", "buildkitd"),
 		BuildkitdConfig: filepath.Join(state, "buildkitd.toml"),
+		DockerHost:      DockerHost(state),
 	}
 	if err := os.MkdirAll(filepath.Join(state, "testenv"), 0o755); err != nil {
 		return nil, fmt.Errorf("creating state dir: %w", err)
@@ -78,7 +87,9 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 		{"registry", func() error { return ensureRegistry(ctx, p, root, state) }},
 		{"python image", func() error { return ensureSpec(ctx, p, state, pythonImage) }},
 		{"busybox image", func() error { return ensureSpec(ctx, p, state, busyboxImage) }},
+		{"python noca image", func() error { return ensureSpec(ctx, p, state, pythonNoCAImage) }},
 		{"buildkitd config", func() error { return installBuildkitdConfig(p, env.BuildkitdConfig) }},
+		{"docker engine", func() error { return ensureDocker(ctx, p, state) }},
 	}
 	for _, s := range steps {
 		start := time.Now()

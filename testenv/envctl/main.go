@@ -1,7 +1,7 @@
 // Command envctl brings stagebuild's hermetic test environment up or down.
 //
 //	go run ./testenv/envctl up     # install, build, start and push what tests need
-//	go run ./testenv/envctl down   # stop the local registry
+//	go run ./testenv/envctl down   # stop the local registry and dockerd
 package main
 
 import (
@@ -38,8 +38,10 @@ func run(cmd string) error {
 	}
 	fmt.Printf("registry          %s\n", env.RegistryAddr)
 	fmt.Printf("python image      %s (docker.io mirror: %s/library/%s)\n", env.PythonImage, env.RegistryAddr, env.PythonImage)
+	fmt.Printf("python, no CAs    %s (without the host's extra CAs, as pulled from Docker Hub)\n", env.PythonNoCAImage)
 	fmt.Printf("busybox image     %s (docker.io mirror: %s/library/%s)\n", env.BusyboxImage, env.RegistryAddr, env.BusyboxImage)
 	fmt.Printf("buildkitd         %s --config %s\n", env.BuildkitdBin, env.BuildkitdConfig)
+	fmt.Printf("docker engine     DOCKER_HOST=%s\n", env.DockerHost)
 	fmt.Printf("state dir         %s\n", env.StateDir)
 	fmt.Printf("ready in          %s\n", time.Since(start).Round(time.Millisecond))
 	return nil

@@ -1,0 +1,36 @@
+// Command bench benchmarks stagebuild against BuildKit's own Dockerfile
+// frontend and writes BENCHMARKS.md. It is a harness, not a timed test:
+// nothing fails when a target is missed; the report says so and why.
+//
+//	make bench                                  # = make env build bin/buildctl; go run ./bench -o BENCHMARKS.md
+//	go run ./bench -runs 3 -scenarios noop,src-edit -keep
+//
+// It owns these pieces:
+//   - daemon.go: a private buildkitd (bin/buildkitd, the testenv config, a
+//     temp root and socket). It never touches the shared default daemon. A
+//     cold run deletes its root and restarts it. It is stopped on exit and on
+//     SIGINT/SIGTERM.
+//   - tools.go: the three tools. S is bin/stagebuild on a copy of
+//     examples/python-service whose stagebuild.yaml is replaced by
+//     bench/python-service.stagebuild.yaml (seed 000, the Dockerfile's exact
+//     equivalent; -pipeline example keeps the example's own); B1 is
+//     bin/buildctl with
+//     bench/python-service.Dockerfile (target service, which copies a marker
+//     from tests); B2 is buildctl target=tests then target=service.
+//   - scenarios.go: cold, noop, src-edit, req-edit, noisy-context and
+//     failing-test, each on a fresh workspace, with warm-up builds and a
+//     per-invocation edit.
+//   - progress.go: reads BuildKit's rawjson progress (client.SolveStatus per
+//     line) and derives steps executed/cached, the pytest time, the
+//     context-transfer time and bytes, and pip's cache use.
+//   - kinds.go: vertex time by kind (pull, run, copy, export, context) and
+//     the longest vertices, which the notes use to say where time went.
+//   - report.go, verdict.go: medians, ratios, targets, notes and the
+//     markdown; machine.go: the machine and `go test -bench Generate500`.
+//
+// Vertex names are matched by substring so that renames in stagebuild or
+// the Dockerfile frontend do not break the harness: "pytest" (the test
+// step), "pip install", "build context" / a "transferring context:" status
+// (the context transfer), "[deps" and "[test_deps" prefixes, and the
+// non-step markers listed in progress.go (nonSteps).
+package main

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+)
+
+func TestTraceStats(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) *time.Time { x := t0.Add(time.Duration(ms) * time.Millisecond); return &x }
+	d := func(s string) digest.Digest { return digest.FromString(s) }
+	updates := []client.SolveStatus{
+		{Vertexes: []*client.Vertex{
+			{Digest: d("from"), Name: "[deps] FROM python:3.11-slim-bookworm", Started: at(0), Completed: at(10)},
+			{Digest: d("ctx"), Name: "[context] app", Started: at(0), Completed: at(40)},
+			{Digest: d("meta"), Name: "[internal] load metadata for docker.io/library/python", Started: at(0), Completed: at(5)},
+			{Digest: d("pip"), Name: "[deps 3/3] RUN pip install -r requirements.txt", Started: at(10)},
+			{Digest: d("copy"), Name: "[builder 1/1] COPY app app", Started: at(10), Completed: at(10), Cached: true},
+		}},
+		{
+			Vertexes: []*client.Vertex{{Digest: d("pip"), Name: "[deps 3/3] RUN pip install -r requirements.txt", Started: at(10), Completed: at(900)}},
+			Statuses: []*client.VertexStatus{
+				{ID: "transferring context:", Vertex: d("ctx"), Current: 100},
+				{ID: "transferring context:", Vertex: d("ctx"), Current: 250},
+				{ID: "resolve docker.io/library/python:3.11", Vertex: d("from")},
+			},
+			Logs: []*client.VertexLog{{Vertex: d("pip"), Data: []byte("Using cached flask.whl\nDownloading six.whl\n")}},
+		},
+		{Vertexes: []*client.Vertex{{Digest: d("test"), Name: "[tests 1/1] TEST pytest -q tests", Started: at(1000), Completed: at(1500)}}},
+	}
+	var b strings.Builder
+	b.WriteString("stagebuild: a message that is not JSON\n")
+	for _, u := range updates {
+		line, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	tr, err := parseRawJSON(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tr.stats()
+	// Executed: pip and pytest. Cached: the copy, and FROM, which only
+	// resolved its digest. Not steps: the context and the metadata load.
+	if s.Executed != 2 || s.Cached != 2 {
+		t.Errorf("executed/cached = %d/%d (%q), want 2/2", s.Executed, s.Cached, s.ExecutedNames)
+	}
+	if s.DepsExecuted != 1 || s.DepsCached != 1 {
+		t.Errorf("deps executed/cached = %d/%d, want 1/1", s.DepsExecuted, s.DepsCached)
+	}
+	if s.Pytest != 500*time.Millisecond || s.Ctx != 40*time.Millisecond || s.CtxBytes != 250 {
+		t.Errorf("pytest %s, context %s, bytes %d", s.Pytest, s.Ctx, s.CtxBytes)
+	}
+	if s.PipUsingCached != 1 || s.PipDownl != 1 {
+		t.Errorf("pip cached/downloading = %d/%d", s.PipUsingCached, s.PipDownl)
+	}
+	if k := tr.kinds(); k["run"] != 1390*time.Millisecond || k["context"] != 40*time.Millisecond {
+		t.Errorf("kinds %v", k)
+	}
+}

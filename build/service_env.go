@@ -1,0 +1,127 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/llbgen"
+)
+
+// gateServices are the services of one gate's run.
+type gateServices struct {
+	m      *serviceManager
+	gw     gateway.Client
+	gate   string
+	holder string
+	stage  *cache.Stage
+	env    []string // the gate's image env, for ${NAME} in its service env
+	runs   []*serviceRun
+}
+
+// wait returns once every service is ready, or the first failure.
+func (gs *gateServices) wait(ctx context.Context) error {
+	for _, run := range gs.runs {
+		select {
+		case <-run.ready:
+			if run.err != nil {
+				return run.err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// failure is the first service failure, once known.
+func (gs *gateServices) failure() error {
+	for _, run := range gs.runs {
+		select {
+		case <-run.ready:
+			if run.err != nil {
+				return run.err
+			}
+		default:
+		}
+	}
+	return nil
+}
+
+// explain prefers a service's failure to the error of the test's solve,
+// which only says that the env file could not be read.
+func (gs *gateServices) explain(err error) error {
+	if gs != nil {
+		if serr := gs.failure(); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// end stops serving the env file and releases the services no other gate
+// of the session needs.
+func (gs *gateServices) end() {
+	if gs == nil {
+		return
+	}
+	id := llbgen.ServicesSecretID(gs.gate)
+	gs.m.mu.Lock()
+	gs.m.gates[id] = slices.DeleteFunc(gs.m.gates[id], func(x *gateServices) bool { return x == gs })
+	if len(gs.m.gates[id]) == 0 {
+		delete(gs.m.gates, id)
+	}
+	gs.m.mu.Unlock()
+	gs.m.unclaim(gs.gw, gs.holder)
+}
+
+// vars waits for the services and returns the gate's service env with
+// every ${services…} and ${NAME} expanded.
+func (gs *gateServices) vars(ctx context.Context) ([]cache.EnvVar, error) {
+	if err := gs.wait(ctx); err != nil {
+		return nil, err
+	}
+	ports := map[string]map[string]int{}
+	for _, run := range gs.runs {
+		ports[run.svc.Name] = run.ports
+	}
+	env := append([]string(nil), gs.env...)
+	var out []cache.EnvVar
+	for _, e := range gs.stage.ServiceEnv {
+		v := cache.ExpandServices(e.Value, func(svc, port string) string { return strconv.Itoa(ports[svc][port]) })
+		v = os.Expand(v, func(name string) string { return lookupEnv(env, name) })
+		env = append(env, e.Key+"="+v)
+		out = append(out, cache.EnvVar{Key: e.Key, Value: v})
+	}
+	return out, nil
+}
+
+// envFile renders vars as the file the test wrapper sources.
+func (gs *gateServices) envFile(ctx context.Context) ([]byte, error) {
+	vars, err := gs.vars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		fmt.Fprintf(&b, "%s='%s'\n", v.Key, strings.ReplaceAll(v.Value, "'", `'\''`))
+	}
+	return []byte(b.String()), nil
+}
+
+// lookupEnv finds name in KEY=VALUE entries; the last one wins.
+func lookupEnv(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, _ := strings.Cut(kv, "="); k == name {
+			v = val
+		}
+	}
+	return v
+}

@@ -1,0 +1,153 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/session/secrets"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+
+	"github.com/stagebuild/stagebuild/cache"
+)
+
+func TestParseSecret(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "token")
+	if err := os.WriteFile(file, []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir) // "id=token" alone falls back to the file ./token
+	t.Setenv("SB_UNIT_ENV", "x")
+	ok := []struct {
+		spec string
+		want Secret
+	}{
+		{"id=a,src=" + file, Secret{ID: "a", File: file}},
+		{"id=a,source=" + file, Secret{ID: "a", File: file}},
+		{"type=file,id=a,src=" + file, Secret{ID: "a", File: file}},
+		{"id=a,env=SB_UNIT_ENV", Secret{ID: "a", Env: "SB_UNIT_ENV"}},
+		{"id=SB_UNIT_ENV", Secret{ID: "SB_UNIT_ENV", Env: "SB_UNIT_ENV"}},
+		{"id=SB_UNIT_NOT_SET,type=env", Secret{ID: "SB_UNIT_NOT_SET", Env: "SB_UNIT_NOT_SET"}},
+		{"id=token", Secret{ID: "token", File: "token"}},
+		{"ID=a, src=" + file, Secret{ID: "a", File: file}},
+	}
+	for _, tc := range ok {
+		got, err := ParseSecret(tc.spec)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseSecret(%q) = %+v, %v; want %+v", tc.spec, got, err, tc.want)
+		}
+	}
+	bad := []struct{ spec, want string }{
+		{"token", `"token" is not key=value`},
+		{"src=" + file, "missing id="},
+		{"id=a,src=" + filepath.Join(dir, "nope"), "no such file"},
+		{"id=a,color=red", `unknown key "color"`},
+		{"id=a,type=bytes,src=" + file, "type=bytes"},
+		{"id=missing", "missing: no such file"},
+		{"", "is not key=value"},
+	}
+	for _, tc := range bad {
+		_, err := ParseSecret(tc.spec)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "--secret ") {
+			t.Errorf("ParseSecret(%q) = %v, want an error with %q", tc.spec, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseSecret(%q): error on several lines", tc.spec)
+		}
+	}
+}
+
+func TestParseSSH(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "/tmp/agent.sock")
+	ok := []struct {
+		spec string
+		want sshprovider.AgentConfig
+	}{
+		{"default", sshprovider.AgentConfig{ID: "default"}},
+		{"default=/run/a.sock", sshprovider.AgentConfig{ID: "default", Paths: []string{"/run/a.sock"}}},
+		{"github=/k/id_ed25519,/k/id_rsa", sshprovider.AgentConfig{ID: "github", Paths: []string{"/k/id_ed25519", "/k/id_rsa"}}},
+	}
+	for _, tc := range ok {
+		got, err := ParseSSH(tc.spec)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseSSH(%q) = %+v, %v; want %+v", tc.spec, got, err, tc.want)
+		}
+	}
+	for _, spec := range []string{"", "=/run/a.sock"} {
+		if _, err := ParseSSH(spec); err == nil || !strings.Contains(err.Error(), "--ssh") {
+			t.Errorf("ParseSSH(%q) = %v, want an --ssh error", spec, err)
+		}
+	}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	if _, err := ParseSSH("default"); err == nil || !strings.Contains(err.Error(), "SSH_AUTH_SOCK is not set") {
+		t.Errorf("ParseSSH(default) without an agent = %v", err)
+	}
+	if _, err := ParseSSH("default=/k/key"); err != nil {
+		t.Errorf("ParseSSH with a key path needs no agent: %v", err)
+	}
+}
+
+func TestCheckMounts(t *testing.T) {
+	plan := &cache.Plan{Stages: []cache.Stage{
+		{Name: "deps", Steps: []cache.Step{{Kind: "run", Source: "stagebuild.yaml:7:9",
+			Secrets: []cache.SecretMount{{ID: "pypi"}, {ID: "extra", Optional: true}}}}},
+		{Name: "clone", Steps: []cache.Step{{Kind: "run", Source: "stagebuild.yaml:12:9", SSH: []string{"github"}}}},
+	}}
+	pypi := []Secret{{ID: "pypi", Env: "X"}}
+	github := []sshprovider.AgentConfig{{ID: "github"}}
+	if err := CheckMounts(plan, pypi, github); err != nil {
+		t.Errorf("everything given: %v", err)
+	}
+	err := CheckMounts(plan, nil, github)
+	if err == nil || !strings.Contains(err.Error(), `stage deps needs secret "pypi" (stagebuild.yaml:7:9)`) ||
+		!strings.Contains(err.Error(), "--secret id=pypi") {
+		t.Errorf("missing secret: %v", err)
+	}
+	err = CheckMounts(plan, pypi, []sshprovider.AgentConfig{{ID: "default"}})
+	if err == nil || !strings.Contains(err.Error(), `stage clone needs ssh "github"`) || !strings.Contains(err.Error(), "--ssh github") {
+		t.Errorf("missing ssh: %v", err)
+	}
+}
+
+// The session's secret store serves stagebuild's own secrets first, then
+// the user's, and nothing else; a bad --ssh path fails the session set-up.
+func TestSecretStore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tok")
+	if err := os.WriteFile(file, []byte("user-value"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SB_UNIT_PASS", "env-value")
+	user, err := secretsprovider.NewStore([]secretsprovider.Source{
+		{ID: "tok", FilePath: file}, {ID: "pass", Env: "SB_UNIT_PASS"}, {ID: "own", FilePath: file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &secretStore{extra: map[string][]byte{"own": []byte("internal")}, user: user}
+	for id, want := range map[string]string{"tok": "user-value", "pass": "env-value", "own": "internal"} {
+		got, err := store.GetSecret(context.Background(), id)
+		if err != nil || string(got) != want {
+			t.Errorf("GetSecret(%s) = %q, %v; want %q", id, got, err, want)
+		}
+	}
+	if _, err := store.GetSecret(context.Background(), "nope"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("unknown id: %v", err)
+	}
+	if _, err := (&secretStore{}).GetSecret(context.Background(), "tok"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("no user secrets: %v", err)
+	}
+
+	r := &runner{opts: Options{Secrets: []Secret{{ID: "tok", File: file}}}}
+	if _, err := r.attachables(); err != nil {
+		t.Errorf("secrets only: %v", err)
+	}
+	r.opts.SSH = []sshprovider.AgentConfig{{ID: "default", Paths: []string{filepath.Join(t.TempDir(), "no-agent.sock")}}}
+	if _, err := r.attachables(); err == nil || !strings.HasPrefix(err.Error(), "--ssh: ") {
+		t.Errorf("a missing agent socket: %v", err)
+	}
+}

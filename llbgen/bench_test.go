@@ -1,0 +1,104 @@
+package llbgen
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/targets"
+)
+
+// The generated pipeline: a chain of benchChain stages (each with env, a
+// copy and a run; every tenth with a cache mount), benchGates test stages
+// branching off every fourth chain stage, and a service stage at the end of
+// the chain, gated by every test stage. 400 + 99 + 1 = 500 stages.
+const (
+	benchChain = 400
+	benchGates = 99
+	benchBase  = "docker.io/library/python:3.11-slim-bookworm@sha256:00000000000000000000000000000000000000000000000000000000000000b5"
+)
+
+var benchPlatform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+
+func benchPipelineYAML() []byte {
+	var b strings.Builder
+	b.WriteString("version: 1\nargs:\n  PYTHON_IMAGE: python:3.11-slim-bookworm\ndefault: service\nstages:\n")
+	b.WriteString(`  c000:
+    from: ${PYTHON_IMAGE}
+    workdir: /app
+    env:
+      VIRTUAL_ENV: /opt/venv
+      PATH: /opt/venv/bin:${PATH}
+    copy: [requirements.txt]
+    run:
+      - python -m venv /opt/venv
+      - pip install -r requirements.txt
+    cache: [/root/.cache/pip]
+`)
+	for i := 1; i < benchChain; i++ {
+		fmt.Fprintf(&b, "  c%03d:\n    from: c%03d\n    env:\n      STAGE_%d: \"%d\"\n      PATH: /opt/s%d/bin:${PATH}\n", i, i-1, i, i, i)
+		fmt.Fprintf(&b, "    copy: [src/m%03d, {src: conf/c%03d.ini, to: /etc/bench/}]\n", i, i)
+		fmt.Fprintf(&b, "    run: python -c 'import m%03d' && mkdir -p /opt/s%d/bin\n", i, i)
+		if i%10 == 0 {
+			b.WriteString("    cache: [/root/.cache/pip]\n")
+		}
+	}
+	for g := 0; g < benchGates; g++ {
+		fmt.Fprintf(&b, "  t%03d:\n    from: c%03d\n    copy: [tests/t%03d]\n    test: [pytest, -q, tests/t%03d]\n", g, 4*g+3, g, g)
+	}
+	fmt.Fprintf(&b, "  service:\n    from: c%03d\n    copy: [docker-entrypoint.sh]\n    entrypoint: [/app/docker-entrypoint.sh]\n", benchChain-1)
+	b.WriteString("    expose: [\"3000\"]\n    gated_by:\n")
+	for g := 0; g < benchGates; g++ {
+		fmt.Fprintf(&b, "      - t%03d\n", g)
+	}
+	return []byte(b.String())
+}
+
+// generate500 parses, resolves, plans and generates the pipeline, then
+// marshals the final target, and returns its number of ops.
+func generate500(b *testing.B, data []byte) int {
+	p, err := pipeline.Parse("bench.yaml", data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := targets.Resolve(p, []string{"service"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := ocispecs.Image{Platform: benchPlatform}
+	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+	base.Config.Cmd = []string{"python3"}
+	plan := cache.New(p, r)
+	g, err := Generate(plan, Options{
+		Platform:      benchPlatform,
+		Bases:         map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: benchBase, Config: base}},
+		LocalUniqueID: "bench",
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	def, err := g.Marshal(context.Background(), "service")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(def.Def)
+}
+
+// BenchmarkGenerate500 is the whole generation of a 500-stage pipeline and
+// the marshalling of its final target (the service image's definition).
+func BenchmarkGenerate500(b *testing.B) {
+	data := benchPipelineYAML()
+	if p, err := pipeline.Parse("bench.yaml", data, nil); err != nil || len(p.Stages) != benchChain+benchGates+1 {
+		b.Fatalf("generated pipeline: %v", err)
+	}
+	var ops int
+	for b.Loop() {
+		ops = generate500(b, data)
+	}
+	b.ReportMetric(float64(ops), "ops/def")
+}
