@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stagebuild/stagebuild/build"
 )
 
 // Streams are the command's standard streams.
@@ -56,6 +58,12 @@ func Main(args []string, s Streams) int {
 	}
 	if strings.HasPrefix(err.Error(), "unknown command") {
 		err = usage(fmt.Errorf("%s (see 'stagebuild --help')", err))
+	}
+	var hint *build.TLSHintError
+	if errors.As(err, &hint) {
+		// The error stays one line; the hint is a line of its own.
+		fmt.Fprintf(s.Err, "stagebuild: %s\n%s\n", oneLine(hint.Err.Error()), hint.Hint)
+		return ExitCode(err)
 	}
 	fmt.Fprintf(s.Err, "stagebuild: %s\n", oneLine(err.Error()))
 	return ExitCode(err)
