@@ -13,10 +13,16 @@ import (
 	"github.com/stagebuild/stagebuild/targets"
 )
 
-// The generated pipeline: a chain of benchChain stages (each with env, a
-// copy and a run; every tenth with a cache mount), benchGates test stages
+// The generated pipeline: a chain of benchChain stages (each with env, two
+// copies and a run; every tenth with a cache mount), benchGates test stages
 // branching off every fourth chain stage, and a service stage at the end of
 // the chain, gated by every test stage. 400 + 99 + 1 = 500 stages.
+//
+// Each chain stage sets STAGE and STEP (overriding its parent's) and every
+// 50th prepends to PATH, so the env stays small as in real pipelines. With
+// accumulate, each stage adds a variable of its own and a PATH entry
+// instead: the leaf then has ~800 env entries and the definition itself
+// grows quadratically (every exec op carries its whole env).
 const (
 	benchChain = 400
 	benchGates = 99
@@ -25,7 +31,7 @@ const (
 
 var benchPlatform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
-func benchPipelineYAML() []byte {
+func benchPipelineYAML(accumulate bool) []byte {
 	var b strings.Builder
 	b.WriteString("version: 1\nargs:\n  PYTHON_IMAGE: python:3.11-slim-bookworm\ndefault: service\nstages:\n")
 	b.WriteString(`  c000:
@@ -41,7 +47,15 @@ func benchPipelineYAML() []byte {
     cache: [/root/.cache/pip]
 `)
 	for i := 1; i < benchChain; i++ {
-		fmt.Fprintf(&b, "  c%03d:\n    from: c%03d\n    env:\n      STAGE_%d: \"%d\"\n      PATH: /opt/s%d/bin:${PATH}\n", i, i-1, i, i, i)
+		fmt.Fprintf(&b, "  c%03d:\n    from: c%03d\n    env:\n", i, i-1)
+		switch {
+		case accumulate:
+			fmt.Fprintf(&b, "      STAGE_%d: \"%d\"\n      PATH: /opt/s%d/bin:${PATH}\n", i, i, i)
+		case i%50 == 0:
+			fmt.Fprintf(&b, "      STAGE: \"%d\"\n      STEP: c%03d\n      PATH: /opt/s%d/bin:${PATH}\n", i, i, i)
+		default:
+			fmt.Fprintf(&b, "      STAGE: \"%d\"\n      STEP: c%03d\n", i, i)
+		}
 		fmt.Fprintf(&b, "    copy: [src/m%03d, {src: conf/c%03d.ini, to: /etc/bench/}]\n", i, i)
 		fmt.Fprintf(&b, "    run: python -c 'import m%03d' && mkdir -p /opt/s%d/bin\n", i, i)
 		if i%10 == 0 {
@@ -91,8 +105,15 @@ func generate500(b *testing.B, data []byte) int {
 
 // BenchmarkGenerate500 is the whole generation of a 500-stage pipeline and
 // the marshalling of its final target (the service image's definition).
-func BenchmarkGenerate500(b *testing.B) {
-	data := benchPipelineYAML()
+func BenchmarkGenerate500(b *testing.B) { benchGenerate(b, false) }
+
+// BenchmarkGenerate500AccumulatingEnv is the same with an env that grows by
+// one variable and one PATH entry per stage: a worst case whose output is
+// quadratic in the chain's depth.
+func BenchmarkGenerate500AccumulatingEnv(b *testing.B) { benchGenerate(b, true) }
+
+func benchGenerate(b *testing.B, accumulate bool) {
+	data := benchPipelineYAML(accumulate)
 	if p, err := pipeline.Parse("bench.yaml", data, nil); err != nil || len(p.Stages) != benchChain+benchGates+1 {
 		b.Fatalf("generated pipeline: %v", err)
 	}
