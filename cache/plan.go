@@ -94,6 +94,9 @@ type Step struct {
 	Dest string `json:"dest,omitempty"`
 	// Run and test: the argv; Shell means Args[0] runs under /bin/sh -c.
 	Args []string `json:"args,omitempty"`
+	// SharedLayer: several stages copy this path to the same place, so the
+	// copy is a layer of its own, the same blob in each of their images.
+	SharedLayer bool `json:"shared_layer,omitempty"`
 	// Content is what a file step writes.
 	Content     string       `json:"content,omitempty"`
 	Shell       bool         `json:"shell,omitempty"`
@@ -165,6 +168,7 @@ func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 		plan.Context.Includes = append(plan.Context.Includes, inc)
 	}
 	sort.Strings(plan.Context.Includes)
+	markSharedLayers(p, plan)
 	for _, t := range r.Targets {
 		plan.Targets = append(plan.Targets, Target{Stage: t.Stage, Gates: t.Gates})
 	}

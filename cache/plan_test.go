@@ -65,6 +65,8 @@ func TestPlanServiceStages(t *testing.T) {
 	}
 }
 
+func shared(s Step) Step { s.SharedLayer = true; return s }
+
 func TestPlanServiceSteps(t *testing.T) {
 	plan := examplePlan(t)
 	pip := []CacheMount{{Target: "/root/.cache/pip", ID: "stagebuild:/root/.cache/pip"}}
@@ -87,8 +89,9 @@ func TestPlanServiceSteps(t *testing.T) {
 			cp("test_requirements.txt", "29:12"),
 			sh("pip install -r test_requirements.txt", "30:10", pip),
 		}},
-		{"builder", []Step{cp("app", "35:12")}},
-		{"tests_builder", []Step{cp("app", "39:12"), cp("tests", "39:17")}},
+		// app/ goes to /app/app in both: one shared layer.
+		{"builder", []Step{shared(cp("app", "35:12"))}},
+		{"tests_builder", []Step{shared(cp("app", "39:12")), cp("tests", "39:17")}},
 		{"tests", []Step{{Kind: StepTest, Args: []string{"pytest -q -p no:cacheprovider tests"}, Shell: true,
 			Source: examplePath + ":43:11"}}},
 		{"service", []Step{cp("docker-entrypoint.sh", "52:12")}},

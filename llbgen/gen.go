@@ -130,14 +130,19 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
 			case cache.StepCopy:
-				// The copy is a layer of its own, merged on top: the same
-				// source copied to the same place is one blob in every image.
-				layer := llb.Scratch().File(llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), &llb.CopyInfo{
+				cp := llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), &llb.CopyInfo{
 					CopyDirContentsOnly: true,
 					CreateDestPath:      true,
 					AllowWildcard:       true,
 					FollowSymlinks:      true,
-				}), append(nocache, llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))...)
+				})
+				if !step.SharedLayer {
+					st = st.File(cp, append(nocache, llb.WithCustomName(name))...)
+					break
+				}
+				// A layer of its own, merged on top: the same source copied
+				// to the same place is one blob in every image.
+				layer := llb.Scratch().File(cp, append(nocache, llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))...)
 				st = st.WithOutput(llb.Merge([]llb.State{st, layer}, append(nocache, llb.WithCustomName(name))...).Output())
 			case cache.StepFile:
 				dest := absPath(cfg, step.Dest)

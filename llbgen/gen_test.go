@@ -99,8 +99,6 @@ func TestServiceGraph(t *testing.T) {
 		"[deps 3/3] RUN pip install -r requirements.txt",
 		"[deps] FROM python:3.11-slim-bookworm",
 		"[layer] COPY app /app/app",
-		"[layer] COPY docker-entrypoint.sh /app/docker-entrypoint.sh",
-		"[layer] COPY requirements.txt /app/requirements.txt",
 		"[service 1/1] COPY docker-entrypoint.sh docker-entrypoint.sh",
 	}
 	if got := names(ops); !slices.Equal(got, want) {
@@ -150,8 +148,8 @@ func TestServiceGraph(t *testing.T) {
 				}
 			}
 		case *pb.Op_Merge:
-			// A copy is merged on top of the stage: its base, then the layer.
-			if v.name == "[deps 1/3] COPY requirements.txt requirements.txt" && len(o.Merge.Inputs) == 2 {
+			// A shared copy is merged on top of the stage: its base, then the layer.
+			if v.name == "[builder 1/1] COPY app app" && len(o.Merge.Inputs) == 2 {
 				sawMerge = true
 			}
 		case *pb.Op_File:
@@ -164,9 +162,9 @@ func TestServiceGraph(t *testing.T) {
 				if !cp.DirCopyContents || !cp.CreateDestPath {
 					t.Errorf("%s: copy options %+v", v.name, cp)
 				}
-				if v.name == "[layer] COPY requirements.txt /app/requirements.txt" {
+				if v.name == "[deps 1/3] COPY requirements.txt requirements.txt" {
 					sawReqCopy = true
-					if cp.Src != "/requirements.txt" || cp.Dest != "/app/requirements.txt" || len(v.op.Inputs) != 1 {
+					if cp.Src != "/requirements.txt" || cp.Dest != "/app/requirements.txt" || len(v.op.Inputs) != 2 {
 						t.Errorf("requirements copy %s → %s from %d inputs", cp.Src, cp.Dest, len(v.op.Inputs))
 					}
 				}
@@ -239,7 +237,7 @@ func TestGateSharesDepsWithService(t *testing.T) {
 	want := []string{"[context] app", "[context] requirements.txt",
 		"[deps 1/3] COPY requirements.txt requirements.txt",
 		"[deps 2/3] RUN python -m venv /opt/venv", "[deps 3/3] RUN pip install -r requirements.txt",
-		"[deps] FROM python:3.11-slim-bookworm", "[layer] COPY app /app/app", "[layer] COPY requirements.txt /app/requirements.txt"}
+		"[deps] FROM python:3.11-slim-bookworm", "[layer] COPY app /app/app"}
 	if !slices.Equal(shared, want) {
 		t.Fatalf("shared vertices:\n got %q\nwant %q", shared, want)
 	}
