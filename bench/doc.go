@@ -4,6 +4,8 @@
 //
 //	make bench                                  # = make env build bin/buildctl; go run ./bench -o BENCHMARKS.md
 //	go run ./bench -runs 3 -scenarios noop,src-edit -keep
+//	go run ./bench -scenarios services -o /tmp/s.md          # one scenario, then
+//	go run ./bench -merge /tmp/s.md -scenarios services       # its section into BENCHMARKS.md
 //
 // It owns these pieces:
 //   - daemon.go: a private buildkitd (bin/buildkitd, the testenv config, a
@@ -27,6 +29,15 @@
 //     the longest vertices, which the notes use to say where time went.
 //   - report.go, verdict.go: medians, ratios, targets, notes and the
 //     markdown; machine.go: the machine and `go test -bench Generate500`.
+//   - services.go, services_host.go, services_report.go: the services
+//     scenario (issue 7), which compares other tools: S on a copy of
+//     examples/notes-pg, whose integrated gate runs beside a Postgres
+//     service, against H, the same tests with pytest from a host venv
+//     against a host Postgres (Debian's postgresql-15, installed with apt
+//     when missing, run as the postgres user in a temp dir) that is up
+//     before the clock starts. It has a section of its own.
+//   - merge.go: -merge copies the sections of their own (services, llbgen)
+//     from one report into another, leaving the rest as it is.
 //
 // Vertex names are matched by substring so that renames in stagebuild or
 // the Dockerfile frontend do not break the harness: "pytest" (the test

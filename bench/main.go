@@ -28,6 +28,7 @@ type options struct {
 	scenarios []string
 	keep      bool
 	pipeline  string
+	merge     string
 }
 
 func parseFlags() (options, error) {
@@ -35,9 +36,10 @@ func parseFlags() (options, error) {
 	var names string
 	flag.StringVar(&o.out, "o", "BENCHMARKS.md", "write the markdown report here")
 	flag.IntVar(&o.runs, "runs", 5, "timed runs per scenario and tool")
-	flag.StringVar(&names, "scenarios", "", "comma-separated scenarios to run (default all): cold,noop,src-edit,req-edit,noisy-context,failing-test,llbgen")
+	flag.StringVar(&names, "scenarios", "", "comma-separated scenarios to run (default all): cold,noop,src-edit,req-edit,noisy-context,failing-test,llbgen,services")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (progress logs, workspaces, daemon root)")
 	flag.StringVar(&o.pipeline, "pipeline", "seed000", "S's pipeline: seed000 (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
+	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen) from this report into -o, leaving the rest of -o as it is")
 	flag.Parse()
 	if o.pipeline != "seed000" && o.pipeline != "example" {
 		return o, fmt.Errorf("-pipeline %q: must be seed000 or example", o.pipeline)
@@ -56,6 +58,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if opts.merge != "" {
+		return mergeReport(opts.merge, opts.out, opts.scenarios)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	env, err := testenv.Up(ctx, testenv.Options{Log: os.Stderr})
@@ -63,7 +68,7 @@ func run() error {
 		return err
 	}
 	all := scenarios("")
-	valid := []string{"llbgen"}
+	valid := []string{"llbgen", "services"}
 	for _, sc := range all {
 		valid = append(valid, sc.name)
 	}
@@ -78,7 +83,8 @@ func run() error {
 			return fmt.Errorf("bin/%s missing: run `make build bin/buildctl` (or `make bench`)", bin)
 		}
 	}
-	rep := &report{runs: opts.runs, started: time.Now(), machine: machineInfo(env.RepoRoot), pipeline: opts.pipeline}
+	rep := &report{runs: opts.runs, started: time.Now(), machine: machineInfo(env.RepoRoot), pipeline: opts.pipeline,
+		args: strings.Join(os.Args[1:], " ")}
 	if want("llbgen") {
 		logf("go test -bench Generate500 ./llbgen")
 		rep.gobench, rep.gobenchErr = goBench(ctx, env.RepoRoot)
@@ -89,7 +95,7 @@ func run() error {
 			selected = append(selected, sc.name)
 		}
 	}
-	if len(selected) > 0 {
+	if len(selected) > 0 || want("services") {
 		work, err := os.MkdirTemp("", "stagebuild-bench-")
 		if err != nil {
 			return err
@@ -130,6 +136,9 @@ func run() error {
 				return fmt.Errorf("scenario %s: %w", sc.name, err)
 			}
 			rep.results = append(rep.results, m)
+		}
+		if err := rep.measureServices(ctx, r, opts); err != nil {
+			return err
 		}
 	}
 	if err := os.WriteFile(opts.out, []byte(rep.markdown()), 0o644); err != nil {

@@ -49,6 +49,9 @@ type vertex struct {
 	cached             bool
 	err                string
 	log                bytes.Buffer
+	// marks says when each log entry arrived: its offset in log and the
+	// entry's rawjson timestamp.
+	marks []logMark
 	// pulled is set by a layer download or extraction status ("sha256:…",
 	// "extracting sha256:…"): an image source without one only resolved
 	// its digest and pulled nothing.
@@ -129,8 +132,28 @@ func (t *trace) add(ss *client.SolveStatus) {
 		}
 	}
 	for _, l := range ss.Logs {
-		t.get(l.Vertex).log.Write(l.Data)
+		v := t.get(l.Vertex)
+		v.marks = append(v.marks, logMark{off: v.log.Len(), at: l.Timestamp})
+		v.log.Write(l.Data)
 	}
+}
+
+// logMark is where one log entry starts in a vertex's log, and its time.
+type logMark struct {
+	off int
+	at  time.Time
+}
+
+// logTime is the timestamp of the log entry that holds byte off of v's log.
+func (v *vertex) logTime(off int) time.Time {
+	var at time.Time
+	for _, m := range v.marks {
+		if m.off > off {
+			break
+		}
+		at = m.at
+	}
+	return at
 }
 
 func (t *trace) isContext(d digest.Digest, v *vertex) bool {

@@ -15,6 +15,10 @@ type report struct {
 	gobench    []goBenchResult
 	gobenchErr error
 	pipeline   string
+	args       string // the harness's command-line flags
+	// services is the services scenario's outcome (services.go).
+	services    *svcResult
+	servicesErr error
 }
 
 // verdict is a scenario's target and whether it was met.
@@ -116,6 +120,7 @@ func (rep *report) markdown() string {
 			m.ratio(toolS, toolB1), m.ratio(toolS, toolB2), m.med(toolS, executed), m.med(toolS, cachedSteps), v.target, v.met, v.got)
 	}
 	rep.goBenchSection(p)
+	rep.servicesSection(p)
 	p("\n## Details\n")
 	for _, m := range rep.results {
 		rep.details(p, m, verdicts[m.sc.name])
