@@ -42,7 +42,7 @@ func TestUVLock(t *testing.T) {
 }
 
 func TestUVLockForkedVersionsAndErrors(t *testing.T) {
-	reg := `source = { registry = "https://pypi.org/simple" }`
+	reg := `source = { registry = "https://index.invalid/simple" }`
 	lock := `version = 1
 revision = 2
 
@@ -51,8 +51,8 @@ name = "app"
 version = "1.0.0"
 source = { virtual = "." }
 dependencies = [
-    { name = "numpy", version = "1.26.4", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version < '3.12'" },
-    { name = "numpy", version = "2.0.0", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version >= '3.12'" },
+    { name = "numpy", version = "1.26.4", source = { registry = "https://index.invalid/simple" }, marker = "python_full_version < '3.12'" },
+    { name = "numpy", version = "2.0.0", source = { registry = "https://index.invalid/simple" }, marker = "python_full_version >= '3.12'" },
 ]
 
 [[package]]
