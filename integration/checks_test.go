@@ -7,25 +7,6 @@ import (
 	"testing"
 )
 
-// copyDir copies a testdata directory into a fresh temp dir.
-func copyTestdata(t *testing.T, name string) string {
-	t.Helper()
-	dst := t.TempDir()
-	src := filepath.Join(repoRoot, "integration", "testdata", name)
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dst, e.Name()), string(data))
-	}
-	return dst
-}
-
 // Every check kind passes on the busybox image, and each broken expectation
 // fails the build with exit 3, names the check, and exports nothing.
 func TestImageChecks(t *testing.T) {

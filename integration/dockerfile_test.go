@@ -220,7 +220,7 @@ func TestDockerfileQuoting(t *testing.T) {
 // Dockerfile as heredoc COPYs, and the images match.
 func TestDockerfileInstallFromLock(t *testing.T) {
 	t.Parallel()
-	dir := copyTestdataTree(t, "poetry")
+	dir := copyTestdata(t, "poetry")
 	out := t.TempDir()
 	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
 	stagebuild(t, dir, "dockerfile", "--target", "service", "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)

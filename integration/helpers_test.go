@@ -90,7 +90,21 @@ func tail(s string, n int) string {
 // random marker in the source so this test's source layers are its own.
 func copyExample(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(repoRoot, "examples", "python-service")
+	dst := copyTree(t, filepath.Join(repoRoot, "examples", "python-service"))
+	appendFile(t, filepath.Join(dst, "app", "__init__.py"), "\n# test marker "+randomID()+"\n")
+	return dst
+}
+
+// copyTestdata copies integration/testdata/NAME into a fresh directory.
+func copyTestdata(t *testing.T, name string) string {
+	t.Helper()
+	return copyTree(t, filepath.Join(repoRoot, "integration", "testdata", name))
+}
+
+// copyTree copies a directory into a fresh one, modes kept, leaving out
+// what earlier runs left in it (__pycache__, stagebuild-reports).
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
 	dst := t.TempDir()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -98,10 +112,10 @@ func copyExample(t *testing.T) string {
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			if d.Name() == "__pycache__" {
-				return filepath.SkipDir
-			}
+		switch {
+		case d.IsDir() && (d.Name() == "__pycache__" || d.Name() == "stagebuild-reports"):
+			return filepath.SkipDir
+		case d.IsDir():
 			return os.MkdirAll(target, 0o755)
 		}
 		info, err := d.Info()
@@ -117,7 +131,6 @@ func copyExample(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendFile(t, filepath.Join(dst, "app", "__init__.py"), "\n# test marker "+randomID()+"\n")
 	return dst
 }
 

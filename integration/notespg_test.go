@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,33 +13,7 @@ import (
 // the cache. The Postgres image and the dependencies stay shared.
 func copyNotesPG(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(repoRoot, "examples", "notes-pg")
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch {
-		case d.IsDir() && (d.Name() == "__pycache__" || d.Name() == "stagebuild-reports"):
-			return filepath.SkipDir
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := copyTree(t, filepath.Join(repoRoot, "examples", "notes-pg"))
 	appendFile(t, filepath.Join(dst, "notes", "__init__.py"), "\n# test marker "+randomID()+"\n")
 	return dst
 }

@@ -14,7 +14,7 @@ import (
 // dependency layers cached.
 func TestPoetryVersionBumpKeepsDepsCached(t *testing.T) {
 	t.Parallel()
-	dir := copyTestdataTree(t, "poetry")
+	dir := copyTestdata(t, "poetry")
 	appendFile(t, filepath.Join(dir, "orders", "__init__.py"), "# "+randomID()+"\n")
 	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest=svc.tar").mustSucceed(t)
 	img, err := testenv.ReadOCITar(filepath.Join(dir, "svc.tar"))
@@ -67,29 +67,4 @@ func TestSharedSourceLayer(t *testing.T) {
 	if a, b := svc.Manifest.Layers[5].Digest, dev.Manifest.Layers[7].Digest; a == b {
 		t.Errorf("different copies gave the same layer %s", a)
 	}
-}
-
-// copyTestdataTree copies integration/testdata/NAME, subdirectories included.
-func copyTestdataTree(t *testing.T, name string) string {
-	t.Helper()
-	src := filepath.Join(repoRoot, "integration", "testdata", name)
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }

@@ -134,7 +134,7 @@ func throwawayCA(t *testing.T) []byte {
 // on the image without the host's CAs.
 func TestTLSPoetryLock(t *testing.T) {
 	t.Parallel()
-	dir := copyTestdataTree(t, "poetry")
+	dir := copyTestdata(t, "poetry")
 	file := filepath.Join(dir, "stagebuild.yaml")
 	text, _ := os.ReadFile(file)
 	noca := strings.ReplaceAll(string(text), "from: python:3.11-slim-bookworm\n", "from: "+env.PythonNoCAImage+"\n")
