@@ -1,0 +1,127 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+
+	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/llbgen"
+)
+
+// gatedBuild is the gateway function: it solves the target, checks it, and
+// runs its gates concurrently, and returns the target's result only if
+// every blocking gate and every check passed.
+func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t cache.Target) (*gateway.Result, *CheckReport, error) {
+	graph, err := r.generate(ctx, gw)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The gates' services run until the last gate of this session that
+	// needs them ends (services.go).
+	r.svc.claim(gw, t.Gates)
+	defer r.svc.unclaim(gw, t.Gates...)
+	var (
+		wg       sync.WaitGroup
+		ref      gateway.Reference
+		checks   *CheckReport
+		imageErr error
+		gates    = make([]*GateResult, len(t.Gates))
+		gateErrs = make([]error, len(t.Gates))
+	)
+	wg.Add(1 + len(t.Gates))
+	go func() {
+		defer wg.Done()
+		// A gate among the target's own stages runs its test in this solve.
+		defer r.svc.startChain(ctx, gw, graph, t.Stage).end()
+		if ref, imageErr = r.solveState(ctx, gw, graph, graph.Stage(t.Stage).State); imageErr == nil {
+			if checks, imageErr = r.runChecks(ctx, gw, graph, t.Stage, ref); imageErr != nil {
+				checks = nil // incomplete: the error says why
+			}
+		}
+	}()
+	for i, g := range t.Gates {
+		go func() { defer wg.Done(); gates[i], gateErrs[i] = r.gate(ctx, gw, graph, g) }()
+	}
+	wg.Wait()
+	if err := combine(append([]error{imageErr}, gateErrs...)); err != nil {
+		return nil, checks, err
+	}
+	ge := &GateError{}
+	for _, g := range gates {
+		if g.Blocking() {
+			ge.Gates = append(ge.Gates, g)
+		}
+	}
+	if checks != nil && len(checks.Failures) > 0 {
+		ge.Checks = append(ge.Checks, *checks)
+	}
+	if len(ge.Gates) > 0 || len(ge.Checks) > 0 {
+		return nil, checks, ge
+	}
+	img := graph.Stage(t.Stage).Config
+	for k, v := range r.opts.Labels {
+		if img.Config.Labels == nil {
+			img.Config.Labels = map[string]string{}
+		}
+		img.Config.Labels[k] = v
+	}
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return nil, checks, err
+	}
+	out := gateway.NewResult()
+	out.SetRef(ref)
+	out.AddMeta(exptypes.ExporterImageConfigKey, cfg)
+	return out, checks, nil
+}
+
+// generate resolves the base images and turns the plan into LLB.
+func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph, error) {
+	bases, err := resolveBases(ctx, gw, r.opts.Plan, r.opts.Platform, r.opts.Pull)
+	if err != nil {
+		return nil, err
+	}
+	return llbgen.Generate(r.opts.Plan, llbgen.Options{
+		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID,
+		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
+		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), Created: r.opts.Host.SourceDateEpoch,
+	})
+}
+
+// gate runs a gate once per invocation, however many targets it guards.
+func (r *runner) gate(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, name string) (*GateResult, error) {
+	r.mu.Lock()
+	call, ok := r.gates[name]
+	if !ok {
+		call = &gateCall{done: make(chan struct{})}
+		r.gates[name] = call
+	}
+	r.mu.Unlock()
+	if ok {
+		select {
+		case <-call.done:
+			return call.res, call.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	call.res, call.err = r.runGate(ctx, gw, graph, name)
+	close(call.done)
+	return call.res, call.err
+}
+
+func (r *runner) gateResults() []*GateResult {
+	var out []*GateResult
+	for _, c := range r.gates {
+		if c.res != nil {
+			out = append(out, c.res)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Gate < out[j].Gate })
+	return out
+}
