@@ -133,7 +133,7 @@ func (rep *report) servicesSection(p func(string, ...any)) {
 		"ready and wait inside (it reads their env file when it runs), or start only once they are: the test vertex row "+
 		"varies with that, the per-gate overhead does not.\n\n", stamps, len(sv.S))
 	parts := []svcPart{
-		{"service start → Postgres's first log line (solving the cached image, creating the container, `initdb` of a fresh cluster)", pgBoot},
+		{"service start → Postgres's first log line (solving the cached image, creating the container, starting the server)", pgBoot},
 		{"Postgres's first line → its \"ready to accept connections\"", pgUp},
 		{"Postgres ready → service ready (`pg_isready`, polled every 100 ms)", svcRun.readyAfterPG},
 		{"service ready → test end, − pytest (the test's wait for the build and its env file, pytest's start-up in the container)", afterReady},
@@ -195,9 +195,9 @@ func (sv *svcResult) notes(parts []svcPart) []string {
 			secs(over-svcOverheadTarget.Seconds()), secs(over), secs(hOver), strings.Join(by, "; ")))
 	}
 	out = append(out, fmt.Sprintf("H pays none of the service's start-up (%s from its start to Postgres's first log line), since its "+
-		"Postgres was up before the clock started. S's service makes a throwaway cluster on every run: on this host a fresh "+
-		"cluster costs initdb %s plus pg_ctl start %s, so about that much of it is Postgres's own work, not stagebuild's; "+
-		"the rest is solving the (cached) image, creating the gateway container and starting the command in it, on a "+
+		"Postgres was up before the clock started. The example's Postgres image carries a cluster made when the image was "+
+		"built (on this host initdb takes %s, pg_ctl start %s), so S's service only starts the server on a fresh copy of "+
+		"it; the start-up is solving the (cached) image, creating the gateway container and starting the command in it, on a "+
 		"machine that also runs the rest of the build.", secs(sv.sMed(pgBoot)), secs(sv.Host.Initdb.Seconds()),
 		secs(sv.Host.PGStart.Seconds())))
 	if after := sv.sMed(afterReady); after > hOver {
