@@ -105,7 +105,11 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 		fail("its image has no entrypoint or cmd, and the service no command:")
 		return
 	}
-	vtx.rename(fmt.Sprintf("[service %s for %s] %s%s", s.svc.Name, gate, strings.Join(args, " "), s.describePorts()))
+	started := fmt.Sprintf("[service %s for %s] %s%s", s.svc.Name, gate, strings.Join(args, " "), s.describePorts())
+	vtx.rename(started)
+	// Plain progress prints a vertex's name once, when it appears: a log
+	// line carries the command and ports into every mode.
+	vtx.logf([]byte(started + "\n"))
 	ctr, err := gw.NewContainer(ctx, gateway.NewContainerRequest{
 		Mounts: []gateway.Mount{{Dest: "/", Ref: ref, MountType: pb.MountType_BIND}},
 	})
