@@ -17,7 +17,7 @@ const StepFile StepKind = "file"
 // expandInstalls turns every `install:` of the planned stages into steps
 // placed before the stage's own: copies of the detected manifests only,
 // generated files, and the install command with its cache mounts.
-func expandInstalls(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
+func expandInstalls(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 	includes := map[string]bool{}
 	for _, inc := range plan.Context.Includes {
 		includes[inc] = true
@@ -28,7 +28,7 @@ func expandInstalls(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 		if s == nil || s.Install == nil {
 			continue
 		}
-		ms, err := detectFor(s.Install, fsys)
+		ms, err := fsys.detect(s.Install)
 		if err != nil {
 			return err
 		}
@@ -72,13 +72,28 @@ func expandInstalls(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
 	return nil
 }
 
-// detectFor runs manifest detection for one install: setting.
-func detectFor(in *pipeline.Install, fsys fs.FS) ([]Manifest, error) {
+// contextFS is the build context as the planner reads it. It detects each
+// install:'s manifests once, though both the steps and the purity checks of
+// the plan need them.
+type contextFS struct {
+	fs.FS
+	detected map[*pipeline.Install][]Manifest
+}
+
+func newContextFS(fsys fs.FS) *contextFS {
+	return &contextFS{FS: fsys, detected: map[*pipeline.Install][]Manifest{}}
+}
+
+// detect runs manifest detection for one install: setting.
+func (c *contextFS) detect(in *pipeline.Install) ([]Manifest, error) {
+	if ms, ok := c.detected[in]; ok {
+		return ms, nil
+	}
 	var groups []string
 	for _, g := range in.Groups {
 		groups = append(groups, g.Value)
 	}
-	ms, err := Detect(fsys, in.Dir.Value, DetectOptions{Groups: groups})
+	ms, err := Detect(c.FS, in.Dir.Value, DetectOptions{Groups: groups})
 	if err != nil {
 		return nil, &pipeline.Error{Pos: in.Pos, Msg: fmt.Sprintf("install: %v", err)}
 	}
@@ -87,15 +102,16 @@ func detectFor(in *pipeline.Install, fsys fs.FS) ([]Manifest, error) {
 			"(looked for requirements.txt, poetry.lock, uv.lock, Pipfile.lock, package.json with a lockfile, go.mod; "+
 			"or copy your manifests and write the install under run:)", path.Clean(in.Dir.Value))}
 	}
+	c.detected[in] = ms
 	return ms, nil
 }
 
 // installedPackages are the packages the install: of a stage puts in place.
-func installedPackages(s *pipeline.Stage, fsys fs.FS) ([]string, error) {
+func installedPackages(s *pipeline.Stage, fsys *contextFS) ([]string, error) {
 	if s.Install == nil {
 		return nil, nil
 	}
-	ms, err := detectFor(s.Install, fsys)
+	ms, err := fsys.detect(s.Install)
 	if err != nil {
 		return nil, err
 	}

@@ -227,10 +227,11 @@ func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, er
 		return nil, err
 	}
 	plan.Context.Excludes = append(append([]string{}, plan.Context.Excludes...), ignores...)
-	if err := expandInstalls(p, plan, context); err != nil {
+	ctx := newContextFS(context)
+	if err := expandInstalls(p, plan, ctx); err != nil {
 		return nil, err
 	}
-	if err := planPurity(p, plan, context); err != nil {
+	if err := planPurity(p, plan, ctx); err != nil {
 		return nil, err
 	}
 	return plan, nil

@@ -40,7 +40,7 @@ type Sourced struct {
 // plan: what the stages on the test side of its gates add must not be in
 // it. Test-side stages are the ancestors of its gates that are not its own
 // ancestors, and every stage built from those (localdev and the like).
-func planPurity(p *pipeline.Pipeline, plan *Plan, fsys fs.FS) error {
+func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 	for i := range plan.Stages {
 		st := &plan.Stages[i]
 		s := p.Stage(st.Name)
