@@ -11,20 +11,20 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
 
 // resolveBases resolves every base image of the plan, in parallel, to its
 // digest and config.
-func resolveBases(ctx context.Context, gw gateway.Client, plan *cache.Plan, platform ocispecs.Platform, pull bool) (map[string]llbgen.BaseImage, error) {
+func resolveBases(ctx context.Context, gw gateway.Client, pl *plan.Plan, platform ocispecs.Platform, pull bool) (map[string]llbgen.BaseImage, error) {
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
 		bases    = map[string]llbgen.BaseImage{}
 	)
-	for _, use := range plan.Images() { // stages' bases and services' images
+	for _, use := range pl.Images() { // stages' bases and services' images
 		img := use.Image
 		mu.Lock()
 		_, dup := bases[img]

@@ -12,7 +12,7 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/verify"
 )
@@ -68,7 +68,7 @@ func (r *runner) runChecks(ctx context.Context, gw gateway.Client, graph *llbgen
 	return rep, nil
 }
 
-func fileCheck(ctx context.Context, ref gateway.Reference, c cache.FileCheck) ([]verify.Failure, error) {
+func fileCheck(ctx context.Context, ref gateway.Reference, c plan.FileCheck) ([]verify.Failure, error) {
 	st, err := ref.StatFile(ctx, gateway.StatRequest{Path: c.Path})
 	if err != nil {
 		if !notExist(err) {
@@ -109,7 +109,7 @@ func unixPerm(m os.FileMode) uint32 {
 }
 
 func (r *runner) commandCheck(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, stage string, i int,
-	c cache.CommandCheck) ([]verify.Failure, error) {
+	c plan.CommandCheck) ([]verify.Failure, error) {
 	name := fmt.Sprintf("[%s check %d] %s", stage, i+1, c.Name)
 	ref, err := r.solveState(ctx, gw, graph, graph.CommandCheck(stage, c, name))
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/report"
 )
@@ -180,7 +180,7 @@ func copyTree(ctx context.Context, ref gateway.Reference, dir, to string, seen f
 	return nil
 }
 
-func stepCommand(s cache.Step) string {
+func stepCommand(s plan.Step) string {
 	if s.Shell {
 		return s.Args[0]
 	}

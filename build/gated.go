@@ -9,14 +9,14 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
 
 // gatedBuild is the gateway function: it solves the target, checks it, and
 // runs its gates concurrently, and returns the target's result only if
 // every blocking gate and every check passed.
-func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t cache.Target) (*gateway.Result, *CheckReport, error) {
+func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Target) (*gateway.Result, *CheckReport, error) {
 	graph, err := r.generate(ctx, gw)
 	if err != nil {
 		return nil, nil, err

@@ -10,7 +10,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
 
@@ -34,8 +34,8 @@ type DefinitionOptions struct {
 //
 // The context source is named with a fixed unique ID derived from the
 // context directory, so the same plan gives the same definition.
-func Definition(ctx context.Context, c *client.Client, plan *cache.Plan, o DefinitionOptions) (*llb.Definition, error) {
-	ps := plan.Stage(o.Stage)
+func Definition(ctx context.Context, c *client.Client, pl *plan.Plan, o DefinitionOptions) (*llb.Definition, error) {
+	ps := pl.Stage(o.Stage)
 	if ps == nil {
 		return nil, fmt.Errorf("stage %s is not planned", o.Stage)
 	}
@@ -43,17 +43,17 @@ func Definition(ctx context.Context, c *client.Client, plan *cache.Plan, o Defin
 		return nil, fmt.Errorf("stage %s is not a gate (it has no test command)", o.Stage)
 	}
 	if c == nil {
-		return definition(ctx, plan, o, nil)
+		return definition(ctx, pl, o, nil)
 	}
 	var def *llb.Definition
 	var fnErr error
 	resolve := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		bases, err := resolveBases(ctx, gw, plan, o.Platform, false)
+		bases, err := resolveBases(ctx, gw, pl, o.Platform, false)
 		if err != nil {
 			fnErr = err
 			return nil, err
 		}
-		def, fnErr = definition(ctx, plan, o, bases)
+		def, fnErr = definition(ctx, pl, o, bases)
 		if fnErr != nil {
 			return nil, fnErr
 		}
@@ -70,12 +70,12 @@ func Definition(ctx context.Context, c *client.Client, plan *cache.Plan, o Defin
 	return def, nil
 }
 
-func definition(ctx context.Context, plan *cache.Plan, o DefinitionOptions, bases map[string]llbgen.BaseImage) (*llb.Definition, error) {
+func definition(ctx context.Context, pl *plan.Plan, o DefinitionOptions, bases map[string]llbgen.BaseImage) (*llb.Definition, error) {
 	hint := o.ContextDir
 	if abs, err := filepath.Abs(o.ContextDir); err == nil {
 		hint = abs
 	}
-	graph, err := llbgen.Generate(plan, llbgen.Options{Platform: o.Platform, Bases: bases, SharedKeyHint: hint})
+	graph, err := llbgen.Generate(pl, llbgen.Options{Platform: o.Platform, Bases: bases, SharedKeyHint: hint})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"github.com/stagebuild/stagebuild/manifest"
 	"path"
 	"sort"
 	"strings"
@@ -10,15 +11,15 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
 // purityCheck asserts that the image holds none of the packages and paths
 // that the pipeline gives only to the test side of its gates.
 func (r *runner) purityCheck(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, stage string,
-	ref gateway.Reference, pur *cache.Purity) ([]verify.Failure, error) {
+	ref gateway.Reference, pur *plan.Purity) ([]verify.Failure, error) {
 	source := r.opts.Plan.Pipeline
 	fail := func(format string, args ...any) verify.Failure {
 		return verify.Failure{Check: "purity", Message: fmt.Sprintf(format, args...), Source: source}
@@ -67,7 +68,7 @@ func (r *runner) purityCheck(ctx context.Context, gw gateway.Client, graph *llbg
 
 // installedBy lists the distributions (dist-info path → name) a test-side
 // stage has beyond its parent.
-func (r *runner) installedBy(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, in cache.Install) (map[string]string, error) {
+func (r *runner) installedBy(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, in plan.Install) (map[string]string, error) {
 	sets := make([]map[string]string, 2)
 	for i, name := range []string{in.Stage, in.Parent} {
 		gs := graph.Stage(name)
@@ -123,7 +124,7 @@ func distributions(ctx context.Context, ref gateway.Reference, cfg ocispecs.Imag
 				for _, e := range ents {
 					base := path.Base(e.GetPath())
 					name, _, _ := strings.Cut(strings.TrimSuffix(base, ".dist-info"), "-")
-					found[path.Join(dir, base)] = cache.NormalizeName(name)
+					found[path.Join(dir, base)] = manifest.NormalizeName(name)
 				}
 			}
 		}

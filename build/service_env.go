@@ -10,7 +10,7 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
 
@@ -20,7 +20,7 @@ type gateServices struct {
 	gw     gateway.Client
 	gate   string
 	holder string
-	stage  *cache.Stage
+	stage  *plan.Stage
 	env    []string // the gate's image env, for ${NAME} in its service env
 	runs   []*serviceRun
 }
@@ -83,7 +83,7 @@ func (gs *gateServices) end() {
 
 // vars waits for the services and returns the gate's service env with
 // every ${services…} and ${NAME} expanded.
-func (gs *gateServices) vars(ctx context.Context) ([]cache.EnvVar, error) {
+func (gs *gateServices) vars(ctx context.Context) ([]plan.EnvVar, error) {
 	if err := gs.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -92,12 +92,12 @@ func (gs *gateServices) vars(ctx context.Context) ([]cache.EnvVar, error) {
 		ports[run.svc.Name] = run.ports
 	}
 	env := append([]string(nil), gs.env...)
-	var out []cache.EnvVar
+	var out []plan.EnvVar
 	for _, e := range gs.stage.ServiceEnv {
-		v := cache.ExpandServices(e.Value, func(svc, port string) string { return strconv.Itoa(ports[svc][port]) })
+		v := plan.ExpandServices(e.Value, func(svc, port string) string { return strconv.Itoa(ports[svc][port]) })
 		v = os.Expand(v, func(name string) string { return lookupEnv(env, name) })
 		env = append(env, e.Key+"="+v)
-		out = append(out, cache.EnvVar{Key: e.Key, Value: v})
+		out = append(out, plan.EnvVar{Key: e.Key, Value: v})
 	}
 	return out, nil
 }

@@ -12,7 +12,7 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // awaitReady polls the readiness checks until all hold, and returns why
@@ -55,7 +55,7 @@ func (s *serviceRun) checkReady(ctx context.Context, ctr gateway.Container, env 
 		}
 	}
 	if rd.TCP != "" {
-		addr := net.JoinHostPort(cache.ServiceHost, strconv.Itoa(s.ports[rd.TCP]))
+		addr := net.JoinHostPort(plan.ServiceHost, strconv.Itoa(s.ports[rd.TCP]))
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return false, fmt.Sprintf("port %s (%s) accepts no connection: %v", rd.TCP, addr, err)
@@ -63,7 +63,7 @@ func (s *serviceRun) checkReady(ctx context.Context, ctr gateway.Container, env 
 		c.Close()
 	}
 	if h := rd.HTTP; h != nil {
-		if ok, why := probe(ctx, s.ports[h.Port], &cache.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}); !ok {
+		if ok, why := probe(ctx, s.ports[h.Port], &plan.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}); !ok {
 			return false, why
 		}
 	}

@@ -14,13 +14,13 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
 
 // serviceRun is one service's container in one build session.
 type serviceRun struct {
-	svc   *cache.Service
+	svc   *plan.Service
 	users map[string]bool // the gates that still need it
 	// cancel stops it; nil until it is started. stopped says that it was
 	// stopped because no gate needs it any more.
@@ -151,7 +151,7 @@ func (s *serviceRun) environ(image []string, deps []*serviceRun) []string {
 		ports[d.svc.Name] = d.ports
 	}
 	for _, e := range s.svc.Env {
-		v := cache.ExpandServices(e.Value, func(svc, port string) string { return strconv.Itoa(ports[svc][port]) })
+		v := plan.ExpandServices(e.Value, func(svc, port string) string { return strconv.Itoa(ports[svc][port]) })
 		v = os.Expand(v, func(name string) string { return lookupEnv(env, name) })
 		env = append(env, e.Key+"="+v)
 	}
@@ -161,7 +161,7 @@ func (s *serviceRun) environ(image []string, deps []*serviceRun) []string {
 func (s *serviceRun) describePorts() string {
 	var parts []string
 	for _, p := range s.svc.Ports {
-		parts = append(parts, fmt.Sprintf("%s=%s:%d", p.Name, cache.ServiceHost, s.ports[p.Name]))
+		parts = append(parts, fmt.Sprintf("%s=%s:%d", p.Name, plan.ServiceHost, s.ports[p.Name]))
 	}
 	sort.Strings(parts)
 	if len(parts) == 0 {

@@ -6,7 +6,7 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 type fakeGW struct {
@@ -15,15 +15,15 @@ type fakeGW struct {
 }
 
 func servicesRunner() *runner {
-	plan := &cache.Plan{
-		Stages: []cache.Stage{
+	pl := &plan.Plan{
+		Stages: []plan.Stage{
 			{Name: "a", Gate: true, Services: []string{"db"}},
 			{Name: "b", Gate: true, Services: []string{"db", "api"},
-				ServiceEnv: []cache.EnvVar{{Key: "URL", Value: "http://127.0.0.1:${services.api.ports.http}/${NAME}"}, {Key: "Q", Value: "it's ${URL}"}}},
+				ServiceEnv: []plan.EnvVar{{Key: "URL", Value: "http://127.0.0.1:${services.api.ports.http}/${NAME}"}, {Key: "Q", Value: "it's ${URL}"}}},
 		},
-		Services: []cache.Service{{Name: "db"}, {Name: "api", Needs: []string{"db"}}},
+		Services: []plan.Service{{Name: "db"}, {Name: "api", Needs: []string{"db"}}},
 	}
-	r := &runner{opts: Options{Plan: plan}}
+	r := &runner{opts: Options{Plan: pl}}
 	r.svc = newServiceManager(r)
 	return r
 }

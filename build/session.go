@@ -14,7 +14,7 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // Secret is one --secret: its content comes from a file or an env var.
@@ -89,7 +89,7 @@ func ParseSSH(spec string) (sshprovider.AgentConfig, error) {
 
 // CheckMounts fails before any solve when the plan needs a secret or an
 // SSH agent the command line did not give.
-func CheckMounts(plan *cache.Plan, secrets []Secret, ssh []sshprovider.AgentConfig) error {
+func CheckMounts(pl *plan.Plan, secrets []Secret, ssh []sshprovider.AgentConfig) error {
 	have := map[string]bool{}
 	for _, s := range secrets {
 		have["secret:"+s.ID] = true
@@ -97,7 +97,7 @@ func CheckMounts(plan *cache.Plan, secrets []Secret, ssh []sshprovider.AgentConf
 	for _, s := range ssh {
 		have["ssh:"+s.ID] = true
 	}
-	for _, st := range plan.Stages {
+	for _, st := range pl.Stages {
 		for _, step := range st.Steps {
 			for _, s := range step.Secrets {
 				if !s.Optional && !have["secret:"+s.ID] {

@@ -13,7 +13,7 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 func TestParseSecret(t *testing.T) {
@@ -94,22 +94,22 @@ func TestParseSSH(t *testing.T) {
 }
 
 func TestCheckMounts(t *testing.T) {
-	plan := &cache.Plan{Stages: []cache.Stage{
-		{Name: "deps", Steps: []cache.Step{{Kind: "run", Source: "stagebuild.yaml:7:9",
-			Secrets: []cache.SecretMount{{ID: "pypi"}, {ID: "extra", Optional: true}}}}},
-		{Name: "clone", Steps: []cache.Step{{Kind: "run", Source: "stagebuild.yaml:12:9", SSH: []string{"github"}}}},
+	pl := &plan.Plan{Stages: []plan.Stage{
+		{Name: "deps", Steps: []plan.Step{{Kind: "run", Source: "stagebuild.yaml:7:9",
+			Secrets: []plan.SecretMount{{ID: "pypi"}, {ID: "extra", Optional: true}}}}},
+		{Name: "clone", Steps: []plan.Step{{Kind: "run", Source: "stagebuild.yaml:12:9", SSH: []string{"github"}}}},
 	}}
 	pypi := []Secret{{ID: "pypi", Env: "X"}}
 	github := []sshprovider.AgentConfig{{ID: "github"}}
-	if err := CheckMounts(plan, pypi, github); err != nil {
+	if err := CheckMounts(pl, pypi, github); err != nil {
 		t.Errorf("everything given: %v", err)
 	}
-	err := CheckMounts(plan, nil, github)
+	err := CheckMounts(pl, nil, github)
 	if err == nil || !strings.Contains(err.Error(), `stage deps needs secret "pypi" (stagebuild.yaml:7:9)`) ||
 		!strings.Contains(err.Error(), "--secret id=pypi") {
 		t.Errorf("missing secret: %v", err)
 	}
-	err = CheckMounts(plan, pypi, []sshprovider.AgentConfig{{ID: "default"}})
+	err = CheckMounts(pl, pypi, []sshprovider.AgentConfig{{ID: "default"}})
 	if err == nil || !strings.Contains(err.Error(), `stage clone needs ssh "github"`) || !strings.Contains(err.Error(), "--ssh github") {
 		t.Errorf("missing ssh: %v", err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
@@ -30,7 +30,7 @@ const smokeLogLines = 30
 // host network, with a port allocated for this run passed in through
 // PortEnv, and waits until the log and/or HTTP expectation is met.
 func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cfg ocispecs.ImageConfig,
-	c *cache.SmokeCheck) ([]verify.Failure, error) {
+	c *plan.SmokeCheck) ([]verify.Failure, error) {
 	fail := func(msg string, log *logTail) ([]verify.Failure, error) {
 		if log != nil {
 			if lines := log.tail(smokeLogLines); len(lines) > 0 {
@@ -112,7 +112,7 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 	}
 }
 
-func probe(ctx context.Context, port int, c *cache.SmokeCheck) (bool, string) {
+func probe(ctx context.Context, port int, c *plan.SmokeCheck) (bool, string) {
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, c.HTTPPath)
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -14,7 +14,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // DefaultReportsDir is where gate reports go when Options.ReportsDir is
@@ -23,7 +23,7 @@ const DefaultReportsDir = "stagebuild-reports"
 
 // Options configure one build.
 type Options struct {
-	Plan       *cache.Plan
+	Plan       *plan.Plan
 	ContextDir string
 	// Outputs per target stage; a target with none is built but not exported.
 	Outputs     map[string][]Output

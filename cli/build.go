@@ -13,7 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -219,16 +219,16 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err := o.Buildx.applyOutputs(c.Context(), outputs, names, o.ContextDir); err != nil {
 		return err
 	}
-	plan, err := cache.Make(p, res, os.DirFS(o.ContextDir))
+	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
 	if err != nil {
 		return err
 	}
-	for _, w := range plan.Warnings {
+	for _, w := range pl.Warnings {
 		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
 	}
 	// A --secret or --ssh the pipeline needs but was not given is a usage
 	// error, found before any daemon is reached.
-	if err := build.CheckMounts(plan, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
+	if err := build.CheckMounts(pl, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
 		return usage(err)
 	}
 	host, err := o.hostConfig(p, os.Getenv)
@@ -242,7 +242,7 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	}
 	defer client.Close()
 	result, err := build.Run(ctx, client, build.Options{
-		Plan: plan, ContextDir: o.ContextDir, Outputs: outputs,
+		Plan: pl, ContextDir: o.ContextDir, Outputs: outputs,
 		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
 		Platform:   platforms.Normalize(platforms.DefaultSpec()),
 		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
@@ -257,7 +257,7 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 		}
 	}
 	if err == nil {
-		recordInputs(s, o.ContextDir, o.File, p, plan)
+		recordInputs(s, o.ContextDir, o.File, p, pl)
 	}
 	if o.Annotations == "github" {
 		printAnnotations(s, result, o.ContextDir)

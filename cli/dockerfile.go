@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/dockerfile"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -130,14 +130,14 @@ func runDockerfile(s Streams, o *DockerfileOptions) error {
 		return err
 	}
 	ctx := os.DirFS(o.ContextDir)
-	plan, err := cache.Make(p, res, ctx)
+	pl, err := plan.Make(p, res, ctx)
 	if err != nil {
 		return err
 	}
-	for _, w := range plan.Warnings {
+	for _, w := range pl.Warnings {
 		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
 	}
-	for _, st := range plan.Stages { // services (pipeline/services.go) have no Dockerfile form
+	for _, st := range pl.Stages { // services (pipeline/services.go) have no Dockerfile form
 		if len(st.Services) > 0 {
 			fmt.Fprintf(s.Err, "stagebuild: warning: gate %s runs beside services (%s), which a Dockerfile cannot start: its test will run without them\n",
 				st.Name, strings.Join(st.Services, ", "))
@@ -147,7 +147,7 @@ func runDockerfile(s Streams, o *DockerfileOptions) error {
 	if o.Output != "-" {
 		opts.File = o.Output
 	}
-	text, err := dockerfile.Generate(plan, opts)
+	text, err := dockerfile.Generate(pl, opts)
 	if err != nil {
 		return fmt.Errorf("writing a Dockerfile for %s: %w", o.File, err)
 	}

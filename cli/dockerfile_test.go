@@ -14,7 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/dockerfile"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -202,12 +202,12 @@ func TestDockerfileMountsAsBuildKitReadsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := cache.New(p, res)
-	app := plan.Stage("app")
-	app.Steps = append([]cache.Step{{Kind: cache.StepFile, Dest: "req.txt", Content: "# generated\n\na==1\n$HOME\n", Source: "p.yaml:1:1"}}, app.Steps...)
-	app.Steps[1].Secrets = []cache.SecretMount{{ID: "token", Env: "TOKEN"}, {ID: "netrc", Target: "/root/.netrc", Optional: true}}
+	pl := plan.New(p, res)
+	app := pl.Stage("app")
+	app.Steps = append([]plan.Step{{Kind: plan.StepFile, Dest: "req.txt", Content: "# generated\n\na==1\n$HOME\n", Source: "p.yaml:1:1"}}, app.Steps...)
+	app.Steps[1].Secrets = []plan.SecretMount{{ID: "token", Env: "TOKEN"}, {ID: "netrc", Target: "/root/.netrc", Optional: true}}
 	app.Steps[1].SSH = []string{"default"}
-	text, err := dockerfile.Generate(plan, dockerfile.Options{Last: "app"})
+	text, err := dockerfile.Generate(pl, dockerfile.Options{Last: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}

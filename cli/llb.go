@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -114,25 +114,25 @@ func runLLB(ctx context.Context, s Streams, o *LLBOptions) error {
 	if o.Gate != "" && !p.Stage(stage).IsGate() {
 		return usage(fmt.Errorf("--gate %s: stage %s is not a gate (it has no test: command); use --target %s", o.Gate, stage, stage))
 	}
-	plan, err := cache.Make(p, res, os.DirFS(o.ContextDir))
+	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
 	if err != nil {
 		return err
 	}
-	for _, w := range plan.Warnings {
+	for _, w := range pl.Warnings {
 		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
 	}
 	opts := build.DefinitionOptions{Stage: stage, Gate: o.Gate != "", ContextDir: o.ContextDir,
 		Platform: platforms.Normalize(platforms.DefaultSpec())}
 	var def *llb.Definition
 	if o.NoResolve {
-		def, err = build.Definition(ctx, nil, plan, opts)
+		def, err = build.Definition(ctx, nil, pl, opts)
 	} else {
 		c, _, cerr := daemon.Connect(ctx, o.Addr, s.Err)
 		if cerr != nil {
 			return cerr
 		}
 		defer c.Close()
-		def, err = build.Definition(ctx, c, plan, opts)
+		def, err = build.Definition(ctx, c, pl, opts)
 	}
 	if err != nil {
 		return err

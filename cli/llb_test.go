@@ -17,7 +17,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -104,11 +104,11 @@ func exampleDefinition(t *testing.T, stage string, gate bool) *llb.Definition {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := cache.Make(p, res, os.DirFS(planExampleDir))
+	pl, err := plan.Make(p, res, os.DirFS(planExampleDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := build.Definition(context.Background(), nil, plan, build.DefinitionOptions{Stage: stage, Gate: gate,
+	def, err := build.Definition(context.Background(), nil, pl, build.DefinitionOptions{Stage: stage, Gate: gate,
 		ContextDir: planExampleDir, Platform: platforms.Normalize(platforms.DefaultSpec())})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -29,13 +29,13 @@ type planJSON struct {
 	Version  int             `json:"version"`
 	Pipeline string          `json:"pipeline"`
 	Context  string          `json:"context"`
-	Targets  []cache.Target  `json:"targets"`
-	Stages   []cache.Stage   `json:"stages"`
+	Targets  []plan.Target  `json:"targets"`
+	Stages   []plan.Stage   `json:"stages"`
 	From     string          `json:"changes_from,omitempty"`
-	Changes  *[]cache.Change `json:"changes,omitempty"`
-	Rebuild  []cache.Rebuild `json:"rebuild,omitempty"`
+	Changes  *[]plan.Change `json:"changes,omitempty"`
+	Rebuild  []plan.Rebuild `json:"rebuild,omitempty"`
 	Cached   []string        `json:"cached,omitempty"`
-	Services []cache.Service `json:"services,omitempty"`
+	Services []plan.Service `json:"services,omitempty"`
 }
 
 func newPlanCmd(s Streams, runF func(*PlanOptions) error) *cobra.Command {
@@ -105,25 +105,25 @@ func runPlan(s Streams, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := cache.Make(p, res, os.DirFS(o.ContextDir))
+	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
 	if err != nil {
 		return err
 	}
-	for _, w := range plan.Warnings {
+	for _, w := range pl.Warnings {
 		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
 	}
-	cur, err := cache.ComputeInputs(o.ContextDir, plan)
+	cur, err := plan.ComputeInputs(o.ContextDir, pl)
 	if err != nil {
 		fmt.Fprintf(s.Err, "stagebuild: warning: reading the build context: %s\n", oneLine(err.Error()))
 		cur = nil
 	}
-	out := planJSON{Version: 1, Pipeline: plan.Pipeline, Context: o.ContextDir, Targets: plan.Targets, Stages: plan.Stages,
-		Services: plan.Services}
-	changes, from := planChanges(s, o, p, plan, cur)
+	out := planJSON{Version: 1, Pipeline: pl.Pipeline, Context: o.ContextDir, Targets: pl.Targets, Stages: pl.Stages,
+		Services: pl.Services}
+	changes, from := planChanges(s, o, p, pl, cur)
 	if from != "" {
 		out.From, out.Changes = from, &changes
-		out.Rebuild = cache.Explain(plan, changes)
-		for _, st := range plan.Stages {
+		out.Rebuild = plan.Explain(pl, changes)
+		for _, st := range pl.Stages {
 			if rebuildOf(out.Rebuild, st.Name) == nil {
 				out.Cached = append(out.Cached, st.Name)
 			}
@@ -138,7 +138,7 @@ func runPlan(s Streams, o *PlanOptions) error {
 	return nil
 }
 
-func printPlan(s Streams, out *planJSON, cur *cache.Inputs) {
+func printPlan(s Streams, out *planJSON, cur *plan.Inputs) {
 	w := s.Out
 	fmt.Fprintf(w, "pipeline %s (context %s)\n\ntargets\n", out.Pipeline, out.Context)
 	for _, t := range out.Targets {
@@ -197,7 +197,7 @@ func printPlan(s Streams, out *planJSON, cur *cache.Inputs) {
 	}
 }
 
-func rebuildFrom(out *planJSON, r cache.Rebuild) string {
+func rebuildFrom(out *planJSON, r plan.Rebuild) string {
 	switch {
 	case r.FromStep < 0:
 		return "no step of its own"
@@ -213,7 +213,7 @@ func rebuildFrom(out *planJSON, r cache.Rebuild) string {
 }
 
 // describeStep names a step as its vertex does, shortly.
-func describeStep(s cache.Step) string {
+func describeStep(s plan.Step) string {
 	kind := strings.ToUpper(string(s.Kind))
 	switch {
 	case s.Src != "" && (s.Dest == "" || s.Dest == s.Src):
@@ -229,7 +229,7 @@ func describeStep(s cache.Step) string {
 
 // stepFeeds lists what feeds a step: the context files it copies, the
 // cache mounts it sees, and a gate's reports directory.
-func stepFeeds(st cache.Stage, i int, cur *cache.Inputs) []string {
+func stepFeeds(st plan.Stage, i int, cur *plan.Inputs) []string {
 	step := st.Steps[i]
 	var out []string
 	if step.Src != "" {
@@ -247,7 +247,7 @@ func stepFeeds(st cache.Stage, i int, cur *cache.Inputs) []string {
 	for _, m := range step.CacheMounts {
 		out = append(out, "cache: "+m.Target)
 	}
-	if step.Kind == cache.StepTest && st.Reports != "" {
+	if step.Kind == plan.StepTest && st.Reports != "" {
 		out = append(out, "reports: "+st.Reports)
 	}
 	return out

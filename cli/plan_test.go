@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -148,11 +148,11 @@ func recordBuild(t *testing.T, dir string, args map[string]string) {
 		t.Fatal(err)
 	}
 	var errb bytes.Buffer
-	plan, err := cache.Make(p, r, os.DirFS(dir))
+	pl, err := plan.Make(p, r, os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	recordInputs(Streams{Err: &errb}, dir, file, p, plan)
+	recordInputs(Streams{Err: &errb}, dir, file, p, pl)
 	if errb.Len() > 0 {
 		t.Fatal(errb.String())
 	}
@@ -191,7 +191,7 @@ func TestPlanAgainstRecord(t *testing.T) {
 
 	writeTestFile(t, filepath.Join(dir, "tests", "test_more.py"), "def test_more():\n    pass\n")
 	got = planOut(t, dir)
-	want := []cache.Change{{Kind: cache.ChangeFile, Path: "tests/test_more.py", Detail: "added"}}
+	want := []plan.Change{{Kind: plan.ChangeFile, Path: "tests/test_more.py", Detail: "added"}}
 	if got.Changes == nil || !reflect.DeepEqual(*got.Changes, want) {
 		t.Errorf("changes %+v, want %+v", got.Changes, want)
 	}
@@ -205,7 +205,7 @@ func TestPlanAgainstRecord(t *testing.T) {
 		t.Fatalf("arg change: %+v", got)
 	}
 	for _, c := range *got.Changes {
-		if c.Kind != cache.ChangeArg || c.Detail != `build arg changed: PYTHON_IMAGE "python:3.11-slim-bookworm" → "python:3.12-slim"` {
+		if c.Kind != plan.ChangeArg || c.Detail != `build arg changed: PYTHON_IMAGE "python:3.11-slim-bookworm" → "python:3.12-slim"` {
 			t.Errorf("arg change %+v", c)
 		}
 	}

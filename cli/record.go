@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 )
@@ -20,7 +20,7 @@ import (
 // inputsRecord is what the last successful build of a context and pipeline
 // file read: the digests of its steps' inputs and the arg values it used.
 type inputsRecord struct {
-	*cache.Inputs
+	*plan.Inputs
 	Context      string            `json:"context"`
 	PipelineFile string            `json:"pipeline_file"`
 	Args         map[string]string `json:"args,omitempty"`
@@ -42,18 +42,18 @@ func recordPath(contextDir, file string) (absCtx, absFile, path string, err erro
 
 // recordInputs records the inputs of a successful build for `stagebuild
 // plan`. A failure only warns: the build itself succeeded.
-func recordInputs(s Streams, contextDir, file string, p *pipeline.Pipeline, plan *cache.Plan) {
-	if err := writeRecord(contextDir, file, p, plan); err != nil {
+func recordInputs(s Streams, contextDir, file string, p *pipeline.Pipeline, pl *plan.Plan) {
+	if err := writeRecord(contextDir, file, p, pl); err != nil {
 		fmt.Fprintf(s.Err, "stagebuild: warning: recording the build's inputs for `stagebuild plan`: %s\n", oneLine(err.Error()))
 	}
 }
 
-func writeRecord(contextDir, file string, p *pipeline.Pipeline, plan *cache.Plan) error {
+func writeRecord(contextDir, file string, p *pipeline.Pipeline, pl *plan.Plan) error {
 	absCtx, absFile, path, err := recordPath(contextDir, file)
 	if err != nil {
 		return err
 	}
-	in, err := cache.ComputeInputs(contextDir, plan)
+	in, err := plan.ComputeInputs(contextDir, pl)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func loadRecord(contextDir, file string) (*inputsRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec := &inputsRecord{Inputs: &cache.Inputs{}}
+	rec := &inputsRecord{Inputs: &plan.Inputs{}}
 	if err := json.Unmarshal(data, rec); err != nil {
 		return nil, fmt.Errorf("%s: %w (delete it, or build again)", path, err)
 	}
@@ -103,7 +103,7 @@ func loadRecord(contextDir, file string) (*inputsRecord, error) {
 // nameArgs adds the args whose values differ from the record's to the
 // detail of arg changes: the plan cannot tell which arg a step used, but
 // only those can have changed it.
-func nameArgs(changes []cache.Change, old, cur map[string]string) {
+func nameArgs(changes []plan.Change, old, cur map[string]string) {
 	var diff []string
 	for k, v := range cur {
 		if was, ok := old[k]; ok && was != v {
@@ -115,7 +115,7 @@ func nameArgs(changes []cache.Change, old, cur map[string]string) {
 	}
 	sort.Strings(diff)
 	for i, c := range changes {
-		if c.Kind == cache.ChangeArg {
+		if c.Kind == plan.ChangeArg {
 			changes[i].Detail = "build arg changed: " + strings.Join(diff, ", ")
 		}
 	}
@@ -123,11 +123,11 @@ func nameArgs(changes []cache.Change, old, cur map[string]string) {
 
 // planChanges returns the changes to explain and where they come from:
 // "changed" (--changed), "record" (the last build), or "" for none.
-func planChanges(s Streams, o *PlanOptions, p *pipeline.Pipeline, plan *cache.Plan, cur *cache.Inputs) ([]cache.Change, string) {
-	changes := []cache.Change{}
+func planChanges(s Streams, o *PlanOptions, p *pipeline.Pipeline, pl *plan.Plan, cur *plan.Inputs) ([]plan.Change, string) {
+	changes := []plan.Change{}
 	if len(o.Changed) > 0 {
 		for _, c := range o.Changed {
-			changes = append(changes, cache.Change{Kind: cache.ChangeFile, Path: c, Detail: "changed"})
+			changes = append(changes, plan.Change{Kind: plan.ChangeFile, Path: c, Detail: "changed"})
 		}
 		return changes, "changed"
 	}
@@ -142,12 +142,12 @@ func planChanges(s Streams, o *PlanOptions, p *pipeline.Pipeline, plan *cache.Pl
 		fmt.Fprintf(s.Err, "stagebuild: no previous build recorded for %s; run stagebuild build first, or pass --changed PATH\n", o.ContextDir)
 		return nil, ""
 	}
-	changes = append(changes, cache.DiffInputs(rec.Inputs, cur, plan)...)
+	changes = append(changes, plan.DiffInputs(rec.Inputs, cur, pl)...)
 	nameArgs(changes, rec.Args, p.ArgValues)
 	return changes, "record"
 }
 
-func rebuildOf(rs []cache.Rebuild, stage string) *cache.Rebuild {
+func rebuildOf(rs []plan.Rebuild, stage string) *plan.Rebuild {
 	for i := range rs {
 		if rs[i].Stage == stage {
 			return &rs[i]
@@ -188,7 +188,7 @@ func inside(dir, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-func describeChange(c cache.Change) string {
+func describeChange(c plan.Change) string {
 	if c.Stage != "" {
 		return fmt.Sprintf("%s: %s (%s step %d)", c.Kind, c.Detail, c.Stage, c.Step+1)
 	}

@@ -6,15 +6,15 @@ import (
 	"path"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // copyLine copies a context path as the plan does: a directory's contents
 // into dest, relative to the workdir. COPY does the same.
-func copyLine(plan *cache.Plan, step cache.Step, ctx fs.FS) (string, error) {
+func copyLine(pl *plan.Plan, step plan.Step, ctx fs.FS) (string, error) {
 	parts := []string{"COPY"}
 	if !isFile(ctx, step.Src) {
-		for _, p := range excludesFor(plan.Context.Excludes, step.Src) {
+		for _, p := range excludesFor(pl.Context.Excludes, step.Src) {
 			w, err := flagValue("exclude pattern", p)
 			if err != nil {
 				return "", err
@@ -75,7 +75,7 @@ func excludesFor(patterns []string, src string) []string {
 // which creates the file with mode 0644 and its missing parents, as
 // stagebuild does. A heredoc ends every line with a newline, so content
 // must end with one too.
-func fileLine(step cache.Step) (string, error) {
+func fileLine(step plan.Step) (string, error) {
 	if step.Dest == "" || strings.HasSuffix(step.Dest, "/") {
 		return "", fmt.Errorf("file step: destination %q is not a file path", step.Dest)
 	}

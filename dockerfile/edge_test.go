@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 const forms = `
@@ -35,8 +35,8 @@ stages:
 `
 
 func TestForms(t *testing.T) {
-	plan := parsePipeline(t, forms)
-	_, _, stages := generate(t, plan, Options{Pipeline: "p.yaml", Last: "app"})
+	pl := parsePipeline(t, forms)
+	_, _, stages := generate(t, pl, Options{Pipeline: "p.yaml", Last: "app"})
 	st := byName(stages)
 	base := st["base"]
 	if got := base.rests("WORKDIR"); !slices.Equal(got, []string{`"/work dir"`}) {
@@ -80,7 +80,7 @@ func TestForms(t *testing.T) {
 }
 
 func TestGateOrderAndAdvisory(t *testing.T) {
-	plan := parsePipeline(t, `
+	pl := parsePipeline(t, `
 version: 1
 stages:
   service:
@@ -94,7 +94,7 @@ stages:
     test: [ruff, check]
     allow_failure: true
 `, "service")
-	_, _, stages := generate(t, plan, Options{Last: "service"})
+	_, _, stages := generate(t, pl, Options{Last: "service"})
 	if names := stageNames(stages); !slices.Equal(names, []string{"unit", "style", "service"}) {
 		t.Fatalf("order %q: gates must come before the stage that mounts them", names)
 	}
@@ -112,7 +112,7 @@ stages:
 }
 
 func TestLastGoesLastWhenItCan(t *testing.T) {
-	plan := parsePipeline(t, `
+	pl := parsePipeline(t, `
 version: 1
 stages:
   a: {from: alpine:3}
@@ -120,11 +120,11 @@ stages:
   b: {from: a}
   worker: {from: service}
 `)
-	_, _, stages := generate(t, plan, Options{Last: "b"})
+	_, _, stages := generate(t, pl, Options{Last: "b"})
 	if names := stageNames(stages); names[len(names)-1] != "b" {
 		t.Errorf("b is not last: %q", names)
 	}
-	_, _, stages = generate(t, plan, Options{Last: "service"})
+	_, _, stages = generate(t, pl, Options{Last: "service"})
 	if names := stageNames(stages); !slices.Equal(names, []string{"a", "b", "service", "worker"}) {
 		t.Errorf("order %q: service goes as late as worker, built from it, allows", names)
 	}
@@ -132,15 +132,15 @@ stages:
 
 // File steps, secrets and SSH agents have Dockerfile forms.
 func TestFileStepsAndSecrets(t *testing.T) {
-	plan := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    workdir: /app\n    run: make\n")
-	st := &plan.Stages[0]
-	st.Steps = append([]cache.Step{
-		{Kind: cache.StepFile, Dest: "requirements.lock.txt", Content: "a==1\nSTAGEBUILD_EOF\n", Source: "p.yaml:1:1"},
-		{Kind: cache.StepFile, Dest: "/etc/empty", Source: "p.yaml:1:1"},
+	pl := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    workdir: /app\n    run: make\n")
+	st := &pl.Stages[0]
+	st.Steps = append([]plan.Step{
+		{Kind: plan.StepFile, Dest: "requirements.lock.txt", Content: "a==1\nSTAGEBUILD_EOF\n", Source: "p.yaml:1:1"},
+		{Kind: plan.StepFile, Dest: "/etc/empty", Source: "p.yaml:1:1"},
 	}, st.Steps...)
-	st.Steps[2].Secrets = []cache.SecretMount{{ID: "token", Env: "TOKEN"}, {ID: "netrc", Target: "/root/.netrc", Optional: true}}
+	st.Steps[2].Secrets = []plan.SecretMount{{ID: "token", Env: "TOKEN"}, {ID: "netrc", Target: "/root/.netrc", Optional: true}}
 	st.Steps[2].SSH = []string{"default"}
-	_, _, stages := generate(t, plan, Options{})
+	_, _, stages := generate(t, pl, Options{})
 	copies := stages[0].all("COPY")
 	if len(copies) != 2 || copies[0].Rest != "<<'STAGEBUILD_EOF_1' requirements.lock.txt" || copies[0].Body != "a==1\nSTAGEBUILD_EOF\n" ||
 		copies[1].Rest != "<<'STAGEBUILD_EOF' /etc/empty" || copies[1].Body != "" || len(copies[0].Flags) != 0 {
@@ -177,14 +177,14 @@ stages:
     test: ./smoke.sh
 `, "service")
 	unknown := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    run: make\n")
-	unknown.Stages[0].Steps = append(unknown.Stages[0].Steps, cache.Step{Kind: "symlink", Dest: "/etc/x", Source: "p.yaml:9:5"})
+	unknown.Stages[0].Steps = append(unknown.Stages[0].Steps, plan.Step{Kind: "symlink", Dest: "/etc/x", Source: "p.yaml:9:5"})
 	noNewline := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n")
-	noNewline.Stages[0].Steps = []cache.Step{{Kind: cache.StepFile, Dest: "x.txt", Content: "no newline", Source: "p.yaml:3:3"}}
+	noNewline.Stages[0].Steps = []plan.Step{{Kind: plan.StepFile, Dest: "x.txt", Content: "no newline", Source: "p.yaml:3:3"}}
 	digit := parsePipeline(t, "version: 1\nstages:\n  1app:\n    from: alpine:3\n")
 	badEnv := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    env: {A: \"a\\nb\"}\n")
 	badCache := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    run: make\n    cache: [\"/my cache\"]\n")
 	for name, c := range map[string]struct {
-		plan *cache.Plan
+		pl *plan.Plan
 		want string
 	}{
 		"gate built from the image it guards": {selfGated, "stage service is gated by smoke, which is built from service: a Dockerfile stage cannot wait for a gate built on top of it"},
@@ -194,7 +194,7 @@ stages:
 		"line break in env":                   {badEnv, "stage app: env A: a Dockerfile ENV cannot hold a line break"},
 		"space in a cache mount":              {badCache, `mount target "/my cache": a Dockerfile --mount value cannot`},
 	} {
-		_, err := Generate(c.plan, Options{})
+		_, err := Generate(c.pl, Options{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", name, err, c.want)
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 const (
@@ -14,9 +14,9 @@ const (
 	exampleDir = "../examples/python-service"
 )
 
-func generate(t *testing.T, plan *cache.Plan, opts Options) (string, []string, []*dfStage) {
+func generate(t *testing.T, pl *plan.Plan, opts Options) (string, []string, []*dfStage) {
 	t.Helper()
-	out, err := Generate(plan, opts)
+	out, err := Generate(pl, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,8 +26,8 @@ func generate(t *testing.T, plan *cache.Plan, opts Options) (string, []string, [
 
 // The fixture (a frozen copy of the example) gives a known Dockerfile.
 func TestFixture(t *testing.T) {
-	plan, p := loadPlan(t, fixtureDir+"/stagebuild.yaml", fixtureDir)
-	text, header, stages := generate(t, plan, Options{Pipeline: "ci/stagebuild.yaml", Command: "stagebuild dockerfile -o Dockerfile",
+	pl, p := loadPlan(t, fixtureDir+"/stagebuild.yaml", fixtureDir)
+	text, header, stages := generate(t, pl, Options{Pipeline: "ci/stagebuild.yaml", Command: "stagebuild dockerfile -o Dockerfile",
 		ContextDir: "ci", Last: p.DefaultTarget(), Context: os.DirFS(fixtureDir)})
 	if strings.Contains(text, "# syntax=") || strings.Contains(text, "\t") {
 		t.Errorf("the output has a syntax directive or a tab")
@@ -146,18 +146,18 @@ func TestExampleInvariants(t *testing.T) {
 		if target != "" {
 			want = []string{target}
 		}
-		plan, p := loadPlan(t, exampleDir+"/stagebuild.yaml", exampleDir, want...)
+		pl, p := loadPlan(t, exampleDir+"/stagebuild.yaml", exampleDir, want...)
 		last := p.DefaultTarget()
 		if target != "" {
 			last = target
 		}
-		_, _, stages := generate(t, plan, Options{Pipeline: "stagebuild.yaml", Last: last, Context: os.DirFS(exampleDir)})
-		if len(stages) != len(plan.Stages) {
-			t.Fatalf("%d FROM lines for %d planned stages", len(stages), len(plan.Stages))
+		_, _, stages := generate(t, pl, Options{Pipeline: "stagebuild.yaml", Last: last, Context: os.DirFS(exampleDir)})
+		if len(stages) != len(pl.Stages) {
+			t.Fatalf("%d FROM lines for %d planned stages", len(stages), len(pl.Stages))
 		}
 		seen := map[string]bool{}
 		for _, s := range stages {
-			ps := plan.Stage(s.Name)
+			ps := pl.Stage(s.Name)
 			if ps == nil {
 				t.Fatalf("stage %s is not planned", s.Name)
 			}
@@ -170,13 +170,13 @@ func TestExampleInvariants(t *testing.T) {
 			var copies, runs int
 			for _, step := range ps.Steps {
 				switch step.Kind {
-				case cache.StepCopy:
+				case plan.StepCopy:
 					copies++
-				case cache.StepRun, cache.StepTest:
+				case plan.StepRun, plan.StepTest:
 					runs++
 				}
 			}
-			gates, _ := blockingGates(plan, s.Name)
+			gates, _ := blockingGates(pl, s.Name)
 			if len(gates) > 0 {
 				runs++
 				gateRun := s.all("RUN")[len(s.all("RUN"))-1]

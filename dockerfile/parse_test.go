@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -105,7 +105,7 @@ func byName(stages []*dfStage) map[string]*dfStage {
 }
 
 // loadPlan plans a pipeline file for the given targets (none: every stage).
-func loadPlan(t *testing.T, file, contextDir string, want ...string) (*cache.Plan, *pipeline.Pipeline) {
+func loadPlan(t *testing.T, file, contextDir string, want ...string) (*plan.Plan, *pipeline.Pipeline) {
 	t.Helper()
 	p, err := pipeline.Load(file, nil)
 	if err != nil {
@@ -118,14 +118,14 @@ func loadPlan(t *testing.T, file, contextDir string, want ...string) (*cache.Pla
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := cache.Make(p, res, os.DirFS(contextDir))
+	pl, err := plan.Make(p, res, os.DirFS(contextDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan, p
+	return pl, p
 }
 
-func parsePipeline(t *testing.T, yaml string, want ...string) *cache.Plan {
+func parsePipeline(t *testing.T, yaml string, want ...string) *plan.Plan {
 	t.Helper()
 	p, err := pipeline.Parse("p.yaml", []byte(yaml), nil)
 	if err != nil {
@@ -138,5 +138,5 @@ func parsePipeline(t *testing.T, yaml string, want ...string) *cache.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cache.New(p, res)
+	return plan.New(p, res)
 }

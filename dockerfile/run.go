@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // runLine writes a run or test step: its mounts as --mount flags, then the
 // command in shell or exec form. A test runs bare, so a failing test fails
 // the build.
-func runLine(st *cache.Stage, step cache.Step) (string, error) {
+func runLine(st *plan.Stage, step plan.Step) (string, error) {
 	if len(step.Args) == 0 {
 		return "", fmt.Errorf("%s step has no command", step.Kind)
 	}
@@ -38,7 +38,7 @@ func mount(kvs ...string) (string, error) {
 	return "--mount=" + strings.Join(parts, ","), nil
 }
 
-func runMounts(st *cache.Stage, step cache.Step) ([]string, error) {
+func runMounts(st *plan.Stage, step plan.Step) ([]string, error) {
 	var flags []string
 	add := func(kvs ...string) error {
 		f, err := mount(kvs...)
@@ -72,7 +72,7 @@ func runMounts(st *cache.Stage, step cache.Step) ([]string, error) {
 			return nil, err
 		}
 	}
-	if step.Kind == cache.StepTest && st.Reports != "" {
+	if step.Kind == plan.StepTest && st.Reports != "" {
 		// stagebuild gives the tests an empty directory any user can write;
 		// a tmpfs is one, and keeps the reports out of the layer.
 		if err := add("type", "tmpfs", "target", st.Reports); err != nil {

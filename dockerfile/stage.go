@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // validStageName is what the dockerfile frontend accepts after AS.
@@ -18,11 +18,11 @@ func validStageName(name string) bool {
 	return strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == ""
 }
 
-func writeStage(b *strings.Builder, plan *cache.Plan, st *cache.Stage, ctx fs.FS) error {
+func writeStage(b *strings.Builder, pl *plan.Plan, st *plan.Stage, ctx fs.FS) error {
 	if !validStageName(st.Name) {
 		return fmt.Errorf("%q is not a valid Dockerfile stage name (it must start with a letter a-z): rename the stage", st.Name)
 	}
-	for _, c := range stageComments(plan, st) {
+	for _, c := range stageComments(pl, st) {
 		fmt.Fprintf(b, "# %s\n", c)
 	}
 	base := st.Base.Stage
@@ -37,13 +37,13 @@ func writeStage(b *strings.Builder, plan *cache.Plan, st *cache.Stage, ctx fs.FS
 		return err
 	}
 	for i, step := range st.Steps {
-		line, err := stepLine(plan, st, step, ctx)
+		line, err := stepLine(pl, st, step, ctx)
 		if err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, step.Source, err)
 		}
 		b.WriteString(line + "\n")
 	}
-	gates, err := blockingGates(plan, st.Name)
+	gates, err := blockingGates(pl, st.Name)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func writeStage(b *strings.Builder, plan *cache.Plan, st *cache.Stage, ctx fs.FS
 }
 
 // stageComments name what the stage has that a Dockerfile cannot do.
-func stageComments(plan *cache.Plan, st *cache.Stage) []string {
+func stageComments(pl *plan.Plan, st *plan.Stage) []string {
 	var out []string
 	if st.Gate {
 		out = append(out, fmt.Sprintf("Gate %s: its test command fails the build when the tests fail.", st.Name))
@@ -69,7 +69,7 @@ func stageComments(plan *cache.Plan, st *cache.Stage) []string {
 	if st.AllowFailure {
 		out = append(out, "allow_failure: a Dockerfile has no advisory gates; this one fails a build of itself, and no image waits for it.")
 	}
-	if adv := advisoryGates(plan, st.Name); len(adv) > 0 {
+	if adv := advisoryGates(pl, st.Name); len(adv) > 0 {
 		out = append(out, fmt.Sprintf("Advisory gates %s are not run for this image (only stagebuild build reports them).", strings.Join(adv, ", ")))
 	}
 	if needs := buildFlags(st); len(needs) > 0 {
@@ -85,7 +85,7 @@ func stageComments(plan *cache.Plan, st *cache.Stage) []string {
 }
 
 // buildFlags are the build flags the stage's secrets and SSH agents need.
-func buildFlags(st *cache.Stage) []string {
+func buildFlags(st *plan.Stage) []string {
 	var out []string
 	for _, step := range st.Steps {
 		for _, s := range step.Secrets {
@@ -102,7 +102,7 @@ func buildFlags(st *cache.Stage) []string {
 	return out
 }
 
-func writeConfig(b *strings.Builder, c cache.Config) error {
+func writeConfig(b *strings.Builder, c plan.Config) error {
 	line := func(instr, what, v string) error {
 		w, err := word(what, v)
 		if err == nil {
@@ -168,13 +168,13 @@ func writeConfig(b *strings.Builder, c cache.Config) error {
 	return nil
 }
 
-func stepLine(plan *cache.Plan, st *cache.Stage, step cache.Step, ctx fs.FS) (string, error) {
+func stepLine(pl *plan.Plan, st *plan.Stage, step plan.Step, ctx fs.FS) (string, error) {
 	switch step.Kind {
-	case cache.StepCopy:
-		return copyLine(plan, step, ctx)
-	case cache.StepFile:
+	case plan.StepCopy:
+		return copyLine(pl, step, ctx)
+	case plan.StepFile:
 		return fileLine(step)
-	case cache.StepRun, cache.StepTest:
+	case plan.StepRun, plan.StepTest:
 		return runLine(st, step)
 	}
 	return "", fmt.Errorf("step kind %q has no Dockerfile translation in this version of stagebuild dockerfile", step.Kind)

@@ -5,26 +5,26 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/manifest"
 )
 
 // testGroups are the dependency groups whose packages go to test_deps: the
-// names cache.Detect resolves to requirements-<g>.txt and the like, Poetry
+// names manifest.Detect resolves to requirements-<g>.txt and the like, Poetry
 // and uv groups, or Pipfile.lock's develop section.
 var testGroups = []string{"test", "tests", "testing", "dev"}
 
-var lockfiles = map[cache.Ecosystem]string{cache.Poetry: "poetry.lock", cache.UV: "uv.lock", cache.Pipenv: "Pipfile.lock"}
+var lockfiles = map[manifest.Ecosystem]string{manifest.Poetry: "poetry.lock", manifest.UV: "uv.lock", manifest.Pipenv: "Pipfile.lock"}
 
-// detectPython runs cache.Detect for the root directory and returns its
+// detectPython runs manifest.Detect for the root directory and returns its
 // Python manifest, or nil.
-func (in *inspector) detectPython(groups []string) (*cache.Manifest, error) {
-	ms, err := cache.Detect(in.fsys, ".", cache.DetectOptions{Groups: groups})
+func (in *inspector) detectPython(groups []string) (*manifest.Manifest, error) {
+	ms, err := manifest.Detect(in.fsys, ".", manifest.DetectOptions{Groups: groups})
 	if err != nil {
 		return nil, err
 	}
 	for i := range ms {
 		switch ms[i].Ecosystem {
-		case cache.Pip, cache.Poetry, cache.UV, cache.Pipenv:
+		case manifest.Pip, manifest.Poetry, manifest.UV, manifest.Pipenv:
 			return &ms[i], nil
 		}
 	}
@@ -47,13 +47,13 @@ func (in *inspector) deps() error {
 		return nil
 	}
 	p.Manager, p.MainPackages = string(m.Ecosystem), m.Packages
-	if m.Ecosystem == cache.Pip {
+	if m.Ecosystem == manifest.Pip {
 		return in.pipDeps(m)
 	}
 	return in.lockDeps(m)
 }
 
-// groupsFound are the test groups cache.Detect accepts for this project.
+// groupsFound are the test groups manifest.Detect accepts for this project.
 func (in *inspector) groupsFound() []string {
 	var out []string
 	for _, g := range testGroups {
@@ -64,7 +64,7 @@ func (in *inspector) groupsFound() []string {
 	return out
 }
 
-func (in *inspector) pipDeps(m *cache.Manifest) error {
+func (in *inspector) pipDeps(m *manifest.Manifest) error {
 	p := in.p
 	p.Deps.Copy = m.Files
 	p.Deps.Run = append(p.Deps.Run, m.Install)
@@ -89,7 +89,7 @@ func (in *inspector) pipDeps(m *cache.Manifest) error {
 	}
 	included, names := map[string]bool{}, map[string]bool{}
 	for _, f := range files {
-		read, pkgs, err := cache.ParseRequirements(in.fsys, f)
+		read, pkgs, err := manifest.ParseRequirements(in.fsys, f)
 		if err != nil {
 			return &Error{fmt.Sprintf("reading the test requirements: %v", err)}
 		}
@@ -114,7 +114,7 @@ func (in *inspector) pipDeps(m *cache.Manifest) error {
 
 // lockDeps installs a lockfile through generated requirements files, since
 // neither Poetry nor uv belongs in the image.
-func (in *inspector) lockDeps(m *cache.Manifest) error {
+func (in *inspector) lockDeps(m *manifest.Manifest) error {
 	p := in.p
 	p.Lock = lockfiles[m.Ecosystem]
 	p.Generated = append(p.Generated, File{LockRequirements, []byte(lockHeader(p.Lock, nil) + pins(generated(m), nil))})
@@ -154,7 +154,7 @@ func lockHeader(lock string, groups []string) string {
 }
 
 // generated is the content of the manifest's one generated file.
-func generated(m *cache.Manifest) string {
+func generated(m *manifest.Manifest) string {
 	for _, v := range m.Generated {
 		return v
 	}
@@ -181,7 +181,7 @@ func pins(content string, skip map[string]bool) string {
 		if i := strings.IndexAny(l, "=<>!~;[ "); i >= 0 {
 			name = l[:i]
 		}
-		keep = !skip[cache.NormalizeName(name)]
+		keep = !skip[manifest.NormalizeName(name)]
 		if keep {
 			b.WriteString(l + "\n")
 		}

@@ -8,7 +8,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -87,8 +87,8 @@ func generate500(b *testing.B, data []byte) int {
 	base := ocispecs.Image{Platform: benchPlatform}
 	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	base.Config.Cmd = []string{"python3"}
-	plan := cache.New(p, r)
-	g, err := Generate(plan, Options{
+	pl := plan.New(p, r)
+	g, err := Generate(pl, Options{
 		Platform:      benchPlatform,
 		Bases:         map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: benchBase, Config: base}},
 		LocalUniqueID: "bench",

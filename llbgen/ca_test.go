@@ -12,7 +12,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // execsOf marshals a stage's graph, its gate's result and one command check
@@ -20,7 +20,7 @@ import (
 func execsOf(t *testing.T, g *Graph) map[string]*pb.ExecOp {
 	t.Helper()
 	out := map[string]*pb.ExecOp{}
-	check := g.CommandCheck("service", cache.CommandCheck{Name: "imports", Args: []string{"python", "-c", "import app"}}, "[service check 1] imports")
+	check := g.CommandCheck("service", plan.CommandCheck{Name: "imports", Args: []string{"python", "-c", "import app"}}, "[service check 1] imports")
 	for _, st := range []llb.State{g.Stage("service").State, g.Stage("tests").Result, check} {
 		def, err := g.MarshalState(context.Background(), st)
 		if err != nil {

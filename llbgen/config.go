@@ -9,7 +9,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // withConfigChanges applies to a parent stage's state only what the child's
@@ -60,7 +60,7 @@ func withConfig(st llb.State, cfg ocispecs.Image) llb.State {
 
 // applyConfig layers a stage's config over its base's, as Dockerfile
 // instructions would.
-func applyConfig(img ocispecs.Image, c cache.Config) ocispecs.Image {
+func applyConfig(img ocispecs.Image, c plan.Config) ocispecs.Image {
 	ic := &img.Config
 	if c.Workdir != "" {
 		ic.WorkingDir = c.Workdir

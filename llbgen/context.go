@@ -8,7 +8,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // contextSources gives each copy a view of the build context that carries
@@ -16,7 +16,7 @@ import (
 // one copy layer, the same blob in every image that has it); each path has
 // its own shared key, so a file sent once is not sent again for it.
 type contextSources struct {
-	plan  *cache.Plan
+	pl  *plan.Plan
 	hint  string
 	bySrc map[string]llb.State
 }
@@ -27,7 +27,7 @@ func (c *contextSources) forCopy(src string) llb.State {
 	}
 	st := llb.Local(ContextName,
 		llb.IncludePatterns([]string{src}),
-		llb.ExcludePatterns(c.plan.Context.Excludes),
+		llb.ExcludePatterns(c.pl.Context.Excludes),
 		llb.SharedKeyHint(c.hint+":"+digest.FromString(src).Encoded()[:12]),
 		llb.WithCustomName("[context] "+src))
 	c.bySrc[src] = st

@@ -1,4 +1,4 @@
-// Package llbgen owns the translation of a cache.Plan into BuildKit LLB: one
+// Package llbgen owns the translation of a plan.Plan into BuildKit LLB: one
 // llb.State per stage with readable vertex names, FileOp copies from the
 // build context, cache mounts on run steps, and the OCI image config each
 // stage ends up with. It decides nothing the plan does not say; base image

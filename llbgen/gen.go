@@ -12,7 +12,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // ContextName is the name of the build context's local source.
@@ -86,7 +86,7 @@ type Graph struct {
 func (g *Graph) Stage(name string) *Stage { return g.stages[name] }
 
 // Generate turns a plan into LLB states.
-func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
+func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	// Every stage's definition must name the context with the same unique
 	// ID, or each Marshal would get a random one and the image and its gates
 	// would not share the vertices they have in common.
@@ -95,10 +95,10 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
-		svc: serviceGen{plan: plan, opts: opts}}
-	locals := contextSources{plan: plan, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
-	for i := range plan.Stages {
-		ps := &plan.Stages[i]
+		svc: serviceGen{pl: pl, opts: opts}}
+	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
+	for i := range pl.Stages {
+		ps := &pl.Stages[i]
 		st, cfg, err := g.base(ps, opts)
 		if err != nil {
 			return nil, err
@@ -125,7 +125,7 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 		for n, step := range ps.Steps {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
-			case cache.StepCopy:
+			case plan.StepCopy:
 				cp := llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), &llb.CopyInfo{
 					CopyDirContentsOnly: true,
 					CreateDestPath:      true,
@@ -140,13 +140,13 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 				// to the same place is one blob in every image.
 				layer := llb.Scratch().File(cp, append(nocache, llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))...)
 				st = st.WithOutput(llb.Merge([]llb.State{st, layer}, append(nocache, llb.WithCustomName(name))...).Output())
-			case cache.StepFile:
+			case plan.StepFile:
 				dest := absPath(cfg, step.Dest)
 				st = st.File(llb.Mkdir(path.Dir(dest), 0o755, llb.WithParents(true)).
 					Mkfile(dest, 0o644, []byte(step.Content)), append(nocache, llb.WithCustomName(name))...)
-			case cache.StepRun:
+			case plan.StepRun:
 				st = st.Run(append(append(runOptions(step, name), g.exec...), constraints(nocache)...)...).Root()
-			case cache.StepTest:
+			case plan.StepTest:
 				st = test(st, step, name, ps.Reports, opts.RerunTests || len(nocache) > 0, gen)
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
@@ -158,7 +158,7 @@ func Generate(plan *cache.Plan, opts Options) (*Graph, error) {
 	return g, nil
 }
 
-func (g *Graph) base(ps *cache.Stage, opts Options) (llb.State, ocispecs.Image, error) {
+func (g *Graph) base(ps *plan.Stage, opts Options) (llb.State, ocispecs.Image, error) {
 	if ps.Base.Stage != "" {
 		parent := g.stages[ps.Base.Stage]
 		if parent == nil {

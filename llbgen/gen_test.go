@@ -11,7 +11,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -40,7 +40,7 @@ func exampleGraphOpts(t *testing.T, opts Options, target ...string) *Graph {
 	base.Config.Cmd = []string{"python3"}
 	opts.Platform = amd64
 	opts.Bases = map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}}
-	g, err := Generate(cache.New(p, r), opts)
+	g, err := Generate(plan.New(p, r), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

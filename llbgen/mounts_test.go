@@ -7,7 +7,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -36,7 +36,7 @@ func mountsGraph(t *testing.T, opts Options) *Graph {
 		t.Fatal(err)
 	}
 	opts.Platform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	g, err := Generate(cache.New(p, r), opts)
+	g, err := Generate(plan.New(p, r), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

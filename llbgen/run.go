@@ -6,10 +6,10 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
-func runOptions(step cache.Step, name string) []llb.RunOption {
+func runOptions(step plan.Step, name string) []llb.RunOption {
 	ro := []llb.RunOption{llb.Args(argv(step.Args, step.Shell)), llb.WithCustomName(name)}
 	for _, m := range step.CacheMounts {
 		ro = append(ro, llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.ID, llb.CacheMountLocked)))
@@ -48,19 +48,19 @@ func constraints(cs []llb.ConstraintsOpt) []llb.RunOption {
 	return out
 }
 
-func describe(s cache.Step) string {
+func describe(s plan.Step) string {
 	switch s.Kind {
-	case cache.StepFile:
+	case plan.StepFile:
 		return "FILE " + s.Dest
-	case cache.StepCopy:
+	case plan.StepCopy:
 		return fmt.Sprintf("COPY %s %s", s.Src, s.Dest)
-	case cache.StepTest:
+	case plan.StepTest:
 		return "TEST " + argString(s)
 	}
 	return "RUN " + argString(s)
 }
 
-func argString(s cache.Step) string {
+func argString(s plan.Step) string {
 	if s.Shell {
 		return s.Args[0]
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // ServicesEnvPath is where the test of a gate with services finds their
@@ -22,7 +22,7 @@ const ServicesEnvPath = "/run/stagebuild/services.env"
 const ServicesDir = "/.stagebuild/services"
 
 // ServicesConfigEnv is set on the test of a gate with services to the
-// digest of their configuration (cache.Plan.ServicesDigest), so a change
+// digest of their configuration (plan.Plan.ServicesDigest), so a change
 // of command, env, ports or readiness runs the test again.
 const ServicesConfigEnv = "STAGEBUILD_SERVICES_CONFIG"
 
@@ -36,13 +36,13 @@ const servicesPrelude = `if [ -r ` + ServicesEnvPath + ` ]; then set -a; . ` + S
 
 // serviceGen is what the graph needs to know about services.
 type serviceGen struct {
-	plan *cache.Plan
+	pl *plan.Plan
 	opts Options
 }
 
 // Service returns the image a planned service runs, and its config.
 func (g *Graph) Service(name string) (llb.State, ocispecs.Image, error) {
-	svc := g.svc.plan.Service(name)
+	svc := g.svc.pl.Service(name)
 	if svc == nil {
 		return llb.State{}, ocispecs.Image{}, fmt.Errorf("service %s is not planned", name)
 	}
@@ -69,7 +69,7 @@ func (g *Graph) Service(name string) (llb.State, ocispecs.Image, error) {
 
 // serviceOptions are the run options of a gate's test for its services:
 // the env file (a secret), the config digest and the services' images.
-func (g *Graph) serviceOptions(ps *cache.Stage) ([]llb.RunOption, error) {
+func (g *Graph) serviceOptions(ps *plan.Stage) ([]llb.RunOption, error) {
 	if len(ps.Services) == 0 {
 		return nil, nil
 	}
@@ -77,7 +77,7 @@ func (g *Graph) serviceOptions(ps *cache.Stage) ([]llb.RunOption, error) {
 	// record a verdict.
 	ro := []llb.RunOption{
 		llb.AddSecret(ServicesEnvPath, llb.SecretID(ServicesSecretID(ps.Name)), llb.SecretFileOpt(0, 0, 0o444)),
-		llb.AddEnv(ServicesConfigEnv, g.svc.plan.ServicesDigest(ps)),
+		llb.AddEnv(ServicesConfigEnv, g.svc.pl.ServicesDigest(ps)),
 	}
 	for _, name := range ps.Services {
 		st, _, err := g.Service(name)

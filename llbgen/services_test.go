@@ -7,7 +7,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
 )
@@ -34,7 +34,7 @@ stages:
   unit: {from: busybox:latest, test: 'true'}
 `
 
-func servicesGraph(t *testing.T) (*Graph, *cache.Plan) {
+func servicesGraph(t *testing.T) (*Graph, *plan.Plan) {
 	t.Helper()
 	p, err := pipeline.Parse("stagebuild.yaml", []byte(servicesPipeline), nil)
 	if err != nil {
@@ -44,19 +44,19 @@ func servicesGraph(t *testing.T) (*Graph, *cache.Plan) {
 	if err != nil {
 		t.Fatalf("resolve: %v", err)
 	}
-	plan := cache.New(p, r)
-	g, err := Generate(plan, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}})
+	pl := plan.New(p, r)
+	g, err := Generate(pl, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return g, plan
+	return g, pl
 }
 
 // The test of a gate with services reads their env from a secret (no port
 // in its key), is keyed by their images (read-only mounts) and config (a
 // digest in its env), and sources the env before the test command.
 func TestServicesTestExec(t *testing.T) {
-	g, plan := servicesGraph(t)
+	g, pl := servicesGraph(t)
 	_, ops := marshal(t, g, "ext")
 	var ex *pb.ExecOp
 	for _, v := range ops {
@@ -80,7 +80,7 @@ func TestServicesTestExec(t *testing.T) {
 			t.Errorf("service %s image mount = %+v", name, m)
 		}
 	}
-	wantEnv := ServicesConfigEnv + "=" + plan.ServicesDigest(plan.Stage("ext"))
+	wantEnv := ServicesConfigEnv + "=" + pl.ServicesDigest(pl.Stage("ext"))
 	var hasDigest bool
 	for _, e := range ex.Meta.Env {
 		hasDigest = hasDigest || e == wantEnv

@@ -3,7 +3,7 @@ package llbgen
 import (
 	"github.com/moby/buildkit/client/llb"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // ResultDir is where a test command's or a command check's result is
@@ -47,7 +47,7 @@ func wrap(script string, args []string) []string {
 
 // test emits a gate's test command. It fills s.Result and, with a reports
 // directory, s.Reports; the returned root is the stage's state.
-func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *Stage) llb.State {
+func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Stage) llb.State {
 	ro := append(runOptions(step, name), s.exec...)
 	script := testWrapper
 	if len(s.services) > 0 { // the gate runs beside services (services.go)
@@ -74,7 +74,7 @@ func test(st llb.State, step cache.Step, name, reports string, rerun bool, s *St
 
 // CommandCheck runs a command check in image and returns its result
 // directory (see ResultDir).
-func (g *Graph) CommandCheck(stage string, c cache.CommandCheck, name string) llb.State {
+func (g *Graph) CommandCheck(stage string, c plan.CommandCheck, name string) llb.State {
 	st := g.stages[stage].State
 	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir)}
 	ex := st.Run(append(ro, g.exec...)...)

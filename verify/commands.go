@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // CommandResult is what a command check's command produced.
@@ -17,7 +17,7 @@ type CommandResult struct {
 // stderr against the check's regular expressions (multi-line: ^ and $
 // match at line boundaries). Each failure quotes the last lines of the
 // output it is about.
-func Command(c cache.CommandCheck, r CommandResult) []Failure {
+func Command(c plan.CommandCheck, r CommandResult) []Failure {
 	var out []Failure
 	fail := func(format string, a ...any) {
 		out = append(out, Failure{Check: fmt.Sprintf("commands %q", c.Name), Message: fmt.Sprintf(format, a...), Source: c.Source})
@@ -55,7 +55,7 @@ func MatchLog(re string, log []byte) bool {
 // HTTPOK judges one answer to a smoke check's HTTP probe: the status must
 // be the expected one (200 by default) and the body must match HTTPBody
 // when set. When not, why says what was wrong.
-func HTTPOK(c *cache.SmokeCheck, status int, body []byte) (ok bool, why string) {
+func HTTPOK(c *plan.SmokeCheck, status int, body []byte) (ok bool, why string) {
 	if c == nil {
 		return false, "no smoke check"
 	}
@@ -86,7 +86,7 @@ func HTTPOK(c *cache.SmokeCheck, status int, body []byte) (ok bool, why string) 
 
 // SmokeFailure words a failed smoke check (the service did not become
 // ready in time, exited, or answered wrongly) as a Failure.
-func SmokeFailure(c *cache.SmokeCheck, msg string) Failure {
+func SmokeFailure(c *plan.SmokeCheck, msg string) Failure {
 	f := Failure{Check: "smoke", Message: msg}
 	if c != nil {
 		f.Source = c.Source

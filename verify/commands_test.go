@@ -4,21 +4,21 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 func TestCommand(t *testing.T) {
-	noPytest := cache.CommandCheck{Name: "pytest is not installed", Exit: 1, Stderr: "No module named '?pytest'?$", Source: "s:40:11"}
+	noPytest := plan.CommandCheck{Name: "pytest is not installed", Exit: 1, Stderr: "No module named '?pytest'?$", Source: "s:40:11"}
 	traceback := []byte("Traceback (most recent call last):\n  File \"<string>\", line 1, in <module>\nModuleNotFoundError: No module named 'pytest'\n")
 	tests := []struct {
 		name  string
-		check cache.CommandCheck
+		check plan.CommandCheck
 		res   CommandResult
 		want  []string
 	}{
 		{"passes", noPytest, CommandResult{Exit: 1, Stderr: traceback}, nil},
-		{"default exit 0", cache.CommandCheck{Name: "imports"}, CommandResult{Stdout: []byte("ok\n")}, nil},
-		{"stdout matches", cache.CommandCheck{Name: "v", Stdout: `^Python 3\.11\.`}, CommandResult{Stdout: []byte("Python 3.11.9\n")}, nil},
+		{"default exit 0", plan.CommandCheck{Name: "imports"}, CommandResult{Stdout: []byte("ok\n")}, nil},
+		{"stdout matches", plan.CommandCheck{Name: "v", Stdout: `^Python 3\.11\.`}, CommandResult{Stdout: []byte("Python 3.11.9\n")}, nil},
 		{"pytest present", noPytest, CommandResult{Exit: 0, Stdout: []byte("\n")}, []string{
 			`s:40:11: commands "pytest is not installed": expected exit code 1, got 0`,
 			`s:40:11: commands "pytest is not installed": expected stderr matching "No module named '?pytest'?$", got no stderr`,
@@ -27,12 +27,12 @@ func TestCommand(t *testing.T) {
 			"s:40:11: commands \"pytest is not installed\": expected stderr matching \"No module named '?pytest'?$\", got no match\n" +
 				"  stderr:\n    Segmentation fault",
 		}},
-		{"exit quotes output", cache.CommandCheck{Name: "imports"}, CommandResult{Exit: 1, Stdout: []byte("starting\n"), Stderr: traceback}, []string{
+		{"exit quotes output", plan.CommandCheck{Name: "imports"}, CommandResult{Exit: 1, Stdout: []byte("starting\n"), Stderr: traceback}, []string{
 			"commands \"imports\": expected exit code 0, got 1\n  stdout:\n    starting\n" +
 				"  stderr:\n    Traceback (most recent call last):\n      File \"<string>\", line 1, in <module>\n" +
 				"    ModuleNotFoundError: No module named 'pytest'",
 		}},
-		{"stdout mismatch", cache.CommandCheck{Name: "v", Stdout: `^Python 3\.12`}, CommandResult{Stdout: []byte("Python 3.11.9\n")}, []string{
+		{"stdout mismatch", plan.CommandCheck{Name: "v", Stdout: `^Python 3\.12`}, CommandResult{Stdout: []byte("Python 3.11.9\n")}, []string{
 			"commands \"v\": expected stdout matching \"^Python 3\\\\.12\", got no match\n  stdout:\n    Python 3.11.9",
 		}},
 	}
@@ -58,9 +58,9 @@ func TestMatchLog(t *testing.T) {
 }
 
 func TestHTTPOK(t *testing.T) {
-	c := &cache.SmokeCheck{HTTPPath: "/health", HTTPBody: `"status": ?"ok"`}
+	c := &plan.SmokeCheck{HTTPPath: "/health", HTTPBody: `"status": ?"ok"`}
 	tests := []struct {
-		check  *cache.SmokeCheck
+		check  *plan.SmokeCheck
 		status int
 		body   string
 		ok     bool
@@ -70,8 +70,8 @@ func TestHTTPOK(t *testing.T) {
 		{c, 200, `{"status":"ok"}`, true, ""},
 		{c, 503, `{"status": "ok"}`, false, "GET /health answered 503, expected 200"},
 		{c, 200, `{"status": "starting"}`, false, `GET /health answered 200, but the body does not match "\"status\": ?\"ok\"": "{\"status\": \"starting\"}"`},
-		{&cache.SmokeCheck{HTTPPath: "/", HTTPStatus: 204}, 204, "", true, ""},
-		{&cache.SmokeCheck{HTTPPath: "/", HTTPStatus: 204}, 200, "hello", false, "GET / answered 200, expected 204"},
+		{&plan.SmokeCheck{HTTPPath: "/", HTTPStatus: 204}, 204, "", true, ""},
+		{&plan.SmokeCheck{HTTPPath: "/", HTTPStatus: 204}, 200, "hello", false, "GET / answered 200, expected 204"},
 		{nil, 200, "", false, "no smoke check"},
 	}
 	for _, tc := range tests {
@@ -90,7 +90,7 @@ func TestHTTPOK(t *testing.T) {
 }
 
 func TestSmokeFailure(t *testing.T) {
-	f := SmokeFailure(&cache.SmokeCheck{Source: "s:50:7"}, "the service exited with status 3 before it was ready")
+	f := SmokeFailure(&plan.SmokeCheck{Source: "s:50:7"}, "the service exited with status 3 before it was ready")
 	if got, want := f.String(), "s:50:7: smoke: the service exited with status 3 before it was ready"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

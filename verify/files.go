@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // Stat is what was observed about a path of the image.
@@ -36,7 +36,7 @@ func UnixMode(m os.FileMode) uint32 {
 
 // File judges a path against a file check. A path that should not exist,
 // or that is missing, gets one failure and no further comparison.
-func File(c cache.FileCheck, st Stat) []Failure {
+func File(c plan.FileCheck, st Stat) []Failure {
 	var out []Failure
 	fail := func(format string, a ...any) []Failure {
 		return append(out, Failure{Check: "files " + c.Path, Message: fmt.Sprintf(format, a...), Source: c.Source})

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 func TestFile(t *testing.T) {
@@ -14,34 +14,34 @@ func TestFile(t *testing.T) {
 	script := Stat{Exists: true, Mode: 0o755, UID: 0, GID: 0, Content: entry}
 	tests := []struct {
 		name  string
-		check cache.FileCheck
+		check plan.FileCheck
 		stat  Stat
 		want  []string
 	}{
-		{"absent as expected", cache.FileCheck{Path: "/app/tests"}, Stat{}, nil},
-		{"present but should not be", cache.FileCheck{Path: "/app/tests", Source: "s:3:11"}, Stat{Exists: true, IsDir: true},
+		{"absent as expected", plan.FileCheck{Path: "/app/tests"}, Stat{}, nil},
+		{"present but should not be", plan.FileCheck{Path: "/app/tests", Source: "s:3:11"}, Stat{Exists: true, IsDir: true},
 			[]string{"s:3:11: files /app/tests: expected no such path, found a directory"}},
-		{"file present but should not be", cache.FileCheck{Path: "/x"}, Stat{Exists: true},
+		{"file present but should not be", plan.FileCheck{Path: "/x"}, Stat{Exists: true},
 			[]string{"files /x: expected no such path, found a file"}},
-		{"missing", cache.FileCheck{Path: "/app/run.sh", Exists: true, Mode: "0755"}, Stat{},
+		{"missing", plan.FileCheck{Path: "/app/run.sh", Exists: true, Mode: "0755"}, Stat{},
 			[]string{"files /app/run.sh: expected the path to exist, found nothing"}},
-		{"all match", cache.FileCheck{Path: "/e", Exists: true, Mode: "0755", Owner: "0:0", Contains: "^exec gunicorn"}, script, nil},
-		{"owner uid only", cache.FileCheck{Path: "/e", Exists: true, Owner: "0"}, Stat{Exists: true, UID: 0, GID: 50}, nil},
-		{"exists only", cache.FileCheck{Path: "/e", Exists: true}, Stat{Exists: true, IsDir: true}, nil},
-		{"setuid kept apart", cache.FileCheck{Path: "/b", Exists: true, Mode: "4755"}, Stat{Exists: true, Mode: 0o755},
+		{"all match", plan.FileCheck{Path: "/e", Exists: true, Mode: "0755", Owner: "0:0", Contains: "^exec gunicorn"}, script, nil},
+		{"owner uid only", plan.FileCheck{Path: "/e", Exists: true, Owner: "0"}, Stat{Exists: true, UID: 0, GID: 50}, nil},
+		{"exists only", plan.FileCheck{Path: "/e", Exists: true}, Stat{Exists: true, IsDir: true}, nil},
+		{"setuid kept apart", plan.FileCheck{Path: "/b", Exists: true, Mode: "4755"}, Stat{Exists: true, Mode: 0o755},
 			[]string{"files /b: expected mode 4755, found 0755"}},
-		{"everything wrong", cache.FileCheck{Path: "/e", Exists: true, Mode: "0755", Owner: "0:0", Contains: "uvicorn"},
+		{"everything wrong", plan.FileCheck{Path: "/e", Exists: true, Mode: "0755", Owner: "0:0", Contains: "uvicorn"},
 			Stat{Exists: true, Mode: 0o644, UID: 1000, GID: 1000, Content: entry},
 			[]string{
 				"files /e: expected mode 0755, found 0644",
 				"files /e: expected owner 0:0, found 1000:1000",
 				"files /e: expected content matching \"uvicorn\", found no match in 68 bytes\n  content:\n    #!/bin/sh\n    set -e\n    exec gunicorn --bind 0.0.0.0:${PORT:-3000} app:app",
 			}},
-		{"contains on a directory", cache.FileCheck{Path: "/app", Exists: true, Contains: "x"}, Stat{Exists: true, IsDir: true},
+		{"contains on a directory", plan.FileCheck{Path: "/app", Exists: true, Contains: "x"}, Stat{Exists: true, IsDir: true},
 			[]string{`files /app: expected a file with content matching "x", found a directory`}},
-		{"gid differs", cache.FileCheck{Path: "/e", Exists: true, Owner: "0:0"}, Stat{Exists: true, GID: 1},
+		{"gid differs", plan.FileCheck{Path: "/e", Exists: true, Owner: "0:0"}, Stat{Exists: true, GID: 1},
 			[]string{"files /e: expected owner 0:0, found 0:1"}},
-		{"bad check values", cache.FileCheck{Path: "/e", Exists: true, Mode: "rwx", Owner: "root", Contains: "("}, script,
+		{"bad check values", plan.FileCheck{Path: "/e", Exists: true, Mode: "rwx", Owner: "root", Contains: "("}, script,
 			[]string{
 				`files /e: the check's mode "rwx" is not octal`,
 				`files /e: the check's owner "root" is not uid or uid:gid`,

@@ -9,14 +9,14 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // Metadata compares the final image config with a metadata check. Unset
 // fields of the check are not compared. Exposed ports compare as a set of
 // "port/proto"; env and labels need every listed key with exactly the
 // listed (literal) value, and ignore keys the check does not list.
-func Metadata(c *cache.MetadataCheck, cfg ocispecs.ImageConfig) []Failure {
+func Metadata(c *plan.MetadataCheck, cfg ocispecs.ImageConfig) []Failure {
 	if c == nil {
 		return nil
 	}
@@ -44,7 +44,7 @@ func Metadata(c *cache.MetadataCheck, cfg ocispecs.ImageConfig) []Failure {
 		}
 	}
 	switch {
-	case c.User == cache.NonRoot:
+	case c.User == plan.NonRoot:
 		if IsRoot(cfg.User) {
 			fail("user", "expected a non-root user, found %s (the image runs as root; set user: in the stage)", found(cfg.User))
 		}

@@ -6,7 +6,7 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/cache"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 func serviceConfig() ocispecs.ImageConfig {
@@ -29,10 +29,10 @@ func messages(fs []Failure) []string {
 }
 
 func TestMetadataPasses(t *testing.T) {
-	c := &cache.MetadataCheck{
+	c := &plan.MetadataCheck{
 		Entrypoint: []string{"/app/docker-entrypoint.sh"},
 		Expose:     []string{"3000"},
-		User:       cache.NonRoot,
+		User:       plan.NonRoot,
 		Workdir:    "/app/",
 		Env:        map[string]string{"PYTHONPATH": "/app", "EMPTY": ""},
 		Labels:     map[string]string{"org.opencontainers.image.title": "python-service"},
@@ -44,14 +44,14 @@ func TestMetadataPasses(t *testing.T) {
 	if got := Metadata(nil, serviceConfig()); got != nil {
 		t.Errorf("nil check: %q", messages(got))
 	}
-	exact := &cache.MetadataCheck{User: "app", Cmd: nil, Expose: []string{"3000/TCP"}}
+	exact := &plan.MetadataCheck{User: "app", Cmd: nil, Expose: []string{"3000/TCP"}}
 	if got := Metadata(exact, serviceConfig()); len(got) != 0 {
 		t.Errorf("failures: %q", messages(got))
 	}
 }
 
 func TestMetadataFails(t *testing.T) {
-	c := &cache.MetadataCheck{
+	c := &plan.MetadataCheck{
 		Entrypoint: []string{"gunicorn", "app:app"},
 		Cmd:        []string{"--workers", "2"},
 		Expose:     []string{"3000/tcp", "9090"},
@@ -81,7 +81,7 @@ func TestMetadataFails(t *testing.T) {
 }
 
 func TestMetadataEmptyConfig(t *testing.T) {
-	c := &cache.MetadataCheck{Entrypoint: []string{"/x"}, Expose: []string{"80"}, Workdir: "/app", Source: "s:1:1"}
+	c := &plan.MetadataCheck{Entrypoint: []string{"/x"}, Expose: []string{"80"}, Workdir: "/app", Source: "s:1:1"}
 	want := []string{
 		`s:1:1: metadata entrypoint: expected entrypoint ["/x"], found none`,
 		`s:1:1: metadata expose: expected exposed ports 80/tcp, found none (missing 80/tcp)`,
@@ -98,12 +98,12 @@ func TestMetadataNonRoot(t *testing.T) {
 		"app": false, "1000": false, "1000:0": false, "nobody:root": false, "65534:65534": false, "rooted": false,
 	} {
 		cfg := ocispecs.ImageConfig{User: user}
-		got := Metadata(&cache.MetadataCheck{User: cache.NonRoot}, cfg)
+		got := Metadata(&plan.MetadataCheck{User: plan.NonRoot}, cfg)
 		if (len(got) == 1) != root || IsRoot(user) != root {
 			t.Errorf("user %q: failures %q, IsRoot %v; want root=%v", user, messages(got), IsRoot(user), root)
 		}
 	}
-	got := messages(Metadata(&cache.MetadataCheck{User: cache.NonRoot, Source: "s:2:3"}, ocispecs.ImageConfig{}))
+	got := messages(Metadata(&plan.MetadataCheck{User: plan.NonRoot, Source: "s:2:3"}, ocispecs.ImageConfig{}))
 	want := []string{"s:2:3: metadata user: expected a non-root user, found none (the image runs as root; set user: in the stage)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures = %q, want %q", got, want)

@@ -1,0 +1,46 @@
+package manifest
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestGoMod(t *testing.T) {
+	fsys := fixture(t, "go")
+	m := detectOne(t, fsys, "test") // groups do not matter for Go
+	if m.Ecosystem != GoMod || m.Install != "go mod download" || !reflect.DeepEqual(m.Caches, []string{"/go/pkg/mod", "/root/.cache/go-build"}) {
+		t.Errorf("manifest: %+v", m)
+	}
+	if want := []string{"go.mod", "go.sum", "shared/go.mod"}; !reflect.DeepEqual(m.Files, want) {
+		t.Errorf("files = %q, want %q", m.Files, want)
+	}
+	if want := []string{"example.com/shared", "github.com/google/uuid", "golang.org/x/sync", "gopkg.in/yaml.v3"}; !reflect.DeepEqual(m.Packages, want) {
+		t.Errorf("packages = %q, want %q", m.Packages, want)
+	}
+	delete(fsys, "go.sum")
+	delete(fsys, "shared/go.mod")
+	_, err := Detect(fsys, ".", DetectOptions{})
+	if err == nil || !strings.HasPrefix(err.Error(), "go.mod:15: replace => ./shared: no such file shared/go.mod") {
+		t.Errorf("missing replacement: error = %v", err)
+	}
+}
+
+func TestGoModErrors(t *testing.T) {
+	for data, want := range map[string]string{
+		"module a\n\nrequire (\n\tb.example/x v1.0.0\n":    "go.mod: require ( block is not closed",
+		"module a\nrequire b.example/x\n":                  "go.mod:2: malformed require",
+		"module a\nreplace b.example/x => ../../outside\n": "go.mod:2: replace => ../../outside: outside the build context",
+		"module a\nreplace b.example/x =>\n":               "go.mod:2: malformed replace",
+	} {
+		_, err := Detect(fstest.MapFS{"go.mod": {Data: []byte(data)}}, ".", DetectOptions{})
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: error = %v, want prefix %q", data, err, want)
+		}
+	}
+	m := detectOne(t, fstest.MapFS{"go.mod": {Data: []byte("module a\n\nrequire \"b.example/q\" v1.0.0 // quoted\nreplace b.example/q => b.example/r v1.1.0\n")}})
+	if !reflect.DeepEqual(m.Packages, []string{"b.example/q"}) || !reflect.DeepEqual(m.Files, []string{"go.mod"}) {
+		t.Errorf("manifest: %+v", m)
+	}
+}

@@ -1,0 +1,140 @@
+package plan
+
+import (
+	"fmt"
+	"github.com/stagebuild/stagebuild/manifest"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/stagebuild/stagebuild/pipeline"
+)
+
+// An installer is a command that installs dependencies from manifests
+// only, and the cache directories it fills.
+type installer struct {
+	name   string
+	match  *regexp.Regexp
+	caches []string
+}
+
+var installers = []installer{
+	{"pip", regexp.MustCompile(`(^|[\s;&|(])(python3? -m )?pip3? install\b`), []string{"/root/.cache/pip"}},
+	{"uv", regexp.MustCompile(`(^|[\s;&|(])uv (sync|pip install)\b`), []string{"/root/.cache/uv"}},
+	{"poetry", regexp.MustCompile(`(^|[\s;&|(])poetry install\b`), []string{"/root/.cache/pypoetry"}},
+	{"npm", regexp.MustCompile(`(^|[\s;&|(])npm (ci|install)\b`), []string{"/root/.npm"}},
+	{"yarn", regexp.MustCompile(`(^|[\s;&|(])yarn( install)?\b`), []string{"/usr/local/share/.cache/yarn"}},
+	{"pnpm", regexp.MustCompile(`(^|[\s;&|(])pnpm (i|install)\b`), []string{"/root/.local/share/pnpm/store"}},
+	{"go", regexp.MustCompile(`(^|[\s;&|(])go mod download\b`), []string{"/go/pkg/mod", "/root/.cache/go-build"}},
+}
+
+// neutral commands need no project files: they may run before the sources
+// are copied.
+var neutral = regexp.MustCompile(`^\s*(python3? -m venv|virtualenv|apt-get|apk|mkdir|useradd|adduser|groupadd|addgroup|pip3? install --upgrade pip)\b`)
+
+// projectInstall installs the project itself, which needs its sources.
+var projectInstall = regexp.MustCompile(`(^|\s)(-e|--editable)(\s|=)|(^|\s)\.{1,2}(/\S*)?(\s|$)|setup\.py|poetry install(\s+(?:-\S+\s*)*)?$|uv sync(\s+(?:--\S+\s*)*)?$`)
+
+func commandText(c pipeline.Command) string {
+	if c.Shell {
+		return c.Args[0]
+	}
+	return strings.Join(c.Args, " ")
+}
+
+// depsOnly reports whether a run command only installs dependencies from
+// manifests (so it can run before the sources are copied), and which
+// installer it uses.
+func depsOnly(c pipeline.Command) (*installer, bool) {
+	text := commandText(c)
+	for i := range installers {
+		in := &installers[i]
+		if !in.match.MatchString(text) {
+			continue
+		}
+		if projectInstall.MatchString(text) && !strings.Contains(text, "--no-root") && !strings.Contains(text, "--no-install-project") {
+			return in, false
+		}
+		return in, true
+	}
+	return nil, neutral.MatchString(text)
+}
+
+// isManifestCopy tells a copy of dependency manifests from a copy of sources.
+func isManifestCopy(src string) bool {
+	return manifest.IsManifest(src) || isRequirements(src)
+}
+
+// orderStage plans a stage's copies and runs manifests-first: when every
+// run step is a dependency install (or needs no project files), sources
+// are copied after the installs, so a source edit keeps the installs
+// cached. Otherwise the declared order stays and a warning says why it
+// defeats caching. Recognised installs get their cache mounts.
+func orderStage(s *pipeline.Stage, st *Stage) []string {
+	declared := cacheMounts(s)
+	var manifests, sources, runs []Step
+	for _, c := range s.Copy {
+		src := path.Clean(c.Src.Value)
+		dest := c.To.Value
+		if dest == "" {
+			dest = src
+		}
+		step := Step{Kind: StepCopy, Src: src, Dest: dest, Source: c.Pos.String()}
+		if isManifestCopy(src) {
+			manifests = append(manifests, step)
+		} else {
+			sources = append(sources, step)
+		}
+	}
+	reorder := len(sources) > 0 && len(s.Run) > 0
+	var blocker *pipeline.Command
+	for i, c := range s.Run {
+		mounts := declared
+		in, ok := depsOnly(c)
+		if in != nil {
+			mounts = withCaches(mounts, in.caches)
+		}
+		if !ok && blocker == nil {
+			blocker = &s.Run[i]
+		}
+		runs = append(runs, Step{Kind: StepRun, Args: c.Args, Shell: c.Shell, CacheMounts: mounts, Source: c.Pos.String()})
+	}
+	var warnings []string
+	switch {
+	case !reorder:
+		st.Steps = append(append(append(st.Steps, manifests...), sources...), runs...)
+	case blocker == nil:
+		st.Steps = append(append(append(st.Steps, manifests...), runs...), sources...)
+	default:
+		// Keep the declared order: copies first, in file order.
+		for _, c := range s.Copy {
+			for _, step := range append(append([]Step{}, manifests...), sources...) {
+				if step.Source == c.Pos.String() {
+					st.Steps = append(st.Steps, step)
+				}
+			}
+		}
+		st.Steps = append(st.Steps, runs...)
+		for _, src := range sources {
+			warnings = append(warnings, fmt.Sprintf("%s: stage %q copies %s before running %q (%s), so any change to %s re-runs it: "+
+				"copy only the dependency manifests in this stage and the sources in a stage built from it (or use install: auto)",
+				src.Source, s.Name, src.Src, commandText(*blocker), blocker.Pos, src.Src))
+		}
+	}
+	return warnings
+}
+
+// withCaches adds cache mounts for targets not already mounted.
+func withCaches(mounts []CacheMount, targets []string) []CacheMount {
+	out := append([]CacheMount(nil), mounts...)
+	for _, t := range targets {
+		seen := false
+		for _, m := range out {
+			seen = seen || m.Target == t
+		}
+		if !seen {
+			out = append(out, CacheMount{Target: t, ID: "stagebuild:" + t})
+		}
+	}
+	return out
+}

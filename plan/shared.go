@@ -1,0 +1,51 @@
+package plan
+
+import (
+	"path"
+
+	"github.com/stagebuild/stagebuild/pipeline"
+)
+
+// markSharedLayers flags the copies that more than one stage of the whole
+// pipeline makes of the same path to the same place (app/ into /app/app in
+// builder and tests_builder). llbgen gives each such copy a layer of its
+// own, merged on top of the stage, so it is one blob in every image that
+// has it, whichever targets a build asks for. Other copies are plain
+// copies: a merge costs more than a copy when there is nothing to share.
+func markSharedLayers(p *pipeline.Pipeline, plan *Plan) {
+	count := map[string]int{}
+	for _, s := range p.Stages {
+		for _, c := range s.Copy {
+			count[copyKey(p, s, c)]++
+		}
+	}
+	for i := range plan.Stages {
+		st := &plan.Stages[i]
+		s := p.Stage(st.Name)
+		for j := range st.Steps {
+			step := &st.Steps[j]
+			if step.Kind != StepCopy {
+				continue
+			}
+			for _, c := range s.Copy {
+				if c.Pos.String() == step.Source && count[copyKey(p, s, c)] > 1 {
+					step.SharedLayer = true
+				}
+			}
+		}
+	}
+}
+
+// copyKey names what a copy writes: its source and its destination,
+// resolved against the workdir the stage declares or inherits from a stage.
+func copyKey(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
+	src := path.Clean(c.Src.Value)
+	dest := c.To.Value
+	if dest == "" {
+		dest = src
+	}
+	if abs := copyDest(p, s, c); abs != "" {
+		dest = abs
+	}
+	return src + "\x00" + dest
+}
