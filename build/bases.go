@@ -11,8 +11,8 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // resolveBases resolves every base image of the plan, in parallel, to its

@@ -12,8 +12,8 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/verify"
 )
 

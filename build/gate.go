@@ -14,8 +14,8 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/report"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // gateServices are the services of one gate's run.

@@ -13,8 +13,8 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/tonistiigi/fsutil"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 func (r *runner) runTarget(ctx context.Context, c *client.Client, t plan.Target, fsys fsutil.FS,

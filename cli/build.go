@@ -13,9 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 

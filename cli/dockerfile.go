@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/dockerfile"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 

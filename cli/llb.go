@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 

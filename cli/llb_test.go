@@ -17,8 +17,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 
@@ -26,15 +26,15 @@ type PlanOptions struct {
 
 // planJSON is the documented output of `stagebuild plan --format json`.
 type planJSON struct {
-	Version  int             `json:"version"`
-	Pipeline string          `json:"pipeline"`
-	Context  string          `json:"context"`
+	Version  int            `json:"version"`
+	Pipeline string         `json:"pipeline"`
+	Context  string         `json:"context"`
 	Targets  []plan.Target  `json:"targets"`
 	Stages   []plan.Stage   `json:"stages"`
-	From     string          `json:"changes_from,omitempty"`
+	From     string         `json:"changes_from,omitempty"`
 	Changes  *[]plan.Change `json:"changes,omitempty"`
 	Rebuild  []plan.Rebuild `json:"rebuild,omitempty"`
-	Cached   []string        `json:"cached,omitempty"`
+	Cached   []string       `json:"cached,omitempty"`
 	Services []plan.Service `json:"services,omitempty"`
 }
 

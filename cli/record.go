@@ -12,9 +12,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // inputsRecord is what the last successful build of a context and pipeline

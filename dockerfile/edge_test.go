@@ -184,7 +184,7 @@ stages:
 	badEnv := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    env: {A: \"a\\nb\"}\n")
 	badCache := parsePipeline(t, "version: 1\nstages:\n  app:\n    from: alpine:3\n    run: make\n    cache: [\"/my cache\"]\n")
 	for name, c := range map[string]struct {
-		pl *plan.Plan
+		pl   *plan.Plan
 		want string
 	}{
 		"gate built from the image it guards": {selfGated, "stage service is gated by smoke, which is built from service: a Dockerfile stage cannot wait for a gate built on top of it"},

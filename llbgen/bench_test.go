@@ -8,8 +8,8 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 

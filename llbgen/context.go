@@ -16,7 +16,7 @@ import (
 // one copy layer, the same blob in every image that has it); each path has
 // its own shared key, so a file sent once is not sent again for it.
 type contextSources struct {
-	pl  *plan.Plan
+	pl    *plan.Plan
 	hint  string
 	bySrc map[string]llb.State
 }

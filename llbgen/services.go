@@ -36,7 +36,7 @@ const servicesPrelude = `if [ -r ` + ServicesEnvPath + ` ]; then set -a; . ` + S
 
 // serviceGen is what the graph needs to know about services.
 type serviceGen struct {
-	pl *plan.Plan
+	pl   *plan.Plan
 	opts Options
 }
 

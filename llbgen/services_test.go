@@ -7,8 +7,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
 )
 
