@@ -13,8 +13,9 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// CacheTypes are the remote cache backends --cache-from and --cache-to take.
-var CacheTypes = []string{"registry", "local", "inline"}
+// CacheTypes returns the remote cache backends --cache-from and --cache-to
+// take.
+func CacheTypes() []string { return []string{"registry", "local", "inline"} }
 
 // ParseCacheOption parses a --cache-from (export false) or --cache-to
 // (export true) value in buildx syntax: "type=registry,ref=REF[,mode=max]",
@@ -53,9 +54,9 @@ func ParseCacheOption(spec string, export bool) (client.CacheOptionsEntry, error
 		}
 	case "inline":
 	case "":
-		return e, fmt.Errorf("%s %q: missing type= (one of %s)", flag, spec, strings.Join(CacheTypes, ", "))
+		return e, fmt.Errorf("%s %q: missing type= (one of %s)", flag, spec, strings.Join(CacheTypes(), ", "))
 	default:
-		return e, fmt.Errorf("%s %q: unsupported cache type %q (use one of %s)", flag, spec, e.Type, strings.Join(CacheTypes, ", "))
+		return e, fmt.Errorf("%s %q: unsupported cache type %q (use one of %s)", flag, spec, e.Type, strings.Join(CacheTypes(), ", "))
 	}
 	if m, ok := e.Attrs["mode"]; ok && m != "min" && m != "max" {
 		return e, fmt.Errorf("%s %q: mode=%s: use mode=min or mode=max", flag, spec, m)

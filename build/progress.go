@@ -11,8 +11,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// Progress modes, as buildx names them.
-var ProgressModes = []string{"auto", "plain", "tty", "rawjson", "quiet"}
+// ProgressModes returns the --progress modes, as buildx names them.
+func ProgressModes() []string { return []string{"auto", "plain", "tty", "rawjson", "quiet"} }
 
 const logTailLines = 40
 

@@ -130,8 +130,8 @@ func (f *buildFlags) options(args []string) (*BuildOptions, error) {
 	if f.reports == "" {
 		return nil, fmt.Errorf("--reports: give a directory (default %s)", build.DefaultReportsDir)
 	}
-	if !slices.Contains(build.ProgressModes, f.progress) {
-		return nil, fmt.Errorf("--progress %q: must be one of %s", f.progress, strings.Join(build.ProgressModes, ", "))
+	if !slices.Contains(build.ProgressModes(), f.progress) {
+		return nil, fmt.Errorf("--progress %q: must be one of %s", f.progress, strings.Join(build.ProgressModes(), ", "))
 	}
 	switch {
 	case len(args) == 1:

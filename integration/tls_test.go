@@ -175,7 +175,7 @@ func assertNoCA(t *testing.T, img ociImage) {
 			}
 		}
 	}
-	for _, k := range append([]string{"run/stagebuild"}, llbgen.CAEnv...) {
+	for _, k := range append([]string{"run/stagebuild"}, llbgen.CAEnv()...) {
 		if bytes.Contains(img.config, []byte(k)) {
 			t.Errorf("the image config names %s:\n%s", k, img.config)
 		}

@@ -12,17 +12,19 @@ const CASecretID = "stagebuild-ca"
 // every layer, and its content is not part of any cache key.
 const CAPath = "/run/stagebuild/ca.pem"
 
-// CAEnv are the variables that point the usual tools at CAPath: OpenSSL and
-// everything built on it (Python's ssl, uv, git's curl), requests and
+// CAEnv returns the variables that point the usual tools at CAPath: OpenSSL
+// and everything built on it (Python's ssl, uv, git's curl), requests and
 // Poetry, pip, curl, git and Node. They are set on each exec alone, never in
 // a stage's or image's config.
-var CAEnv = []string{
-	"SSL_CERT_FILE",       // OpenSSL, Python's ssl module, uv, Ruby, Go's crypto/x509
-	"REQUESTS_CA_BUNDLE",  // requests, Poetry
-	"PIP_CERT",            // pip (its vendored requests ignores SSL_CERT_FILE)
-	"CURL_CA_BUNDLE",      // curl, and requests' fallback
-	"GIT_SSL_CAINFO",      // git over HTTPS
-	"NODE_EXTRA_CA_CERTS", // Node and npm: added to the bundled roots
+func CAEnv() []string {
+	return []string{
+		"SSL_CERT_FILE",       // OpenSSL, Python's ssl module, uv, Ruby, Go's crypto/x509
+		"REQUESTS_CA_BUNDLE",  // requests, Poetry
+		"PIP_CERT",            // pip (its vendored requests ignores SSL_CERT_FILE)
+		"CURL_CA_BUNDLE",      // curl, and requests' fallback
+		"GIT_SSL_CAINFO",      // git over HTTPS
+		"NODE_EXTRA_CA_CERTS", // Node and npm: added to the bundled roots
+	}
 }
 
 // caOptions mounts the bundle and sets CAEnv for one exec, when the build
@@ -35,7 +37,7 @@ func caOptions(on bool) []llb.RunOption {
 	// Readable by any user: a step or check may run as the image's user,
 	// and a CA certificate is public.
 	ro := []llb.RunOption{llb.AddSecret(CAPath, llb.SecretID(CASecretID), llb.SecretFileOpt(0, 0, 0o444))}
-	for _, k := range CAEnv {
+	for _, k := range CAEnv() {
 		ro = append(ro, llb.AddEnv(k, CAPath))
 	}
 	return ro

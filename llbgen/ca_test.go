@@ -63,7 +63,7 @@ func TestCAMountedIntoEveryExec(t *testing.T) {
 		if m == nil || m.MountType != pb.MountType_SECRET || m.SecretOpt.ID != CASecretID || m.SecretOpt.Mode != 0o444 || m.SecretOpt.Optional {
 			t.Errorf("%s: CA mount = %+v", name, m)
 		}
-		for _, k := range CAEnv {
+		for _, k := range CAEnv() {
 			if !slices.Contains(ex.Meta.Env, k+"="+CAPath) {
 				t.Errorf("%s: env lacks %s=%s: %q", name, k, CAPath, ex.Meta.Env)
 			}
@@ -96,7 +96,7 @@ func TestCAAndProxyStayOutOfConfigs(t *testing.T) {
 			t.Fatal(err)
 		}
 		text := string(cfg) + " " + strings.Join(env.ToArray(), " ")
-		for _, k := range append([]string{"PROXY", "3128", CAPath}, CAEnv...) {
+		for _, k := range append([]string{"PROXY", "3128", CAPath}, CAEnv()...) {
 			if strings.Contains(strings.ToUpper(text), strings.ToUpper(k)) {
 				t.Errorf("stage %s: %q in its config or state env: %s", name, k, text)
 			}

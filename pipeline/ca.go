@@ -27,18 +27,20 @@ func (ps *parser) caCerts(n *yaml.Node) error {
 	return nil
 }
 
-// PredefinedArgs are the build args stagebuild itself reads, as docker's
-// predefined args: the proxy settings (in both cases) and
+// PredefinedArgs returns the build args stagebuild itself reads, as
+// docker's predefined args: the proxy settings (in both cases) and
 // SOURCE_DATE_EPOCH. A --build-arg of one of them is not an unused arg; a
 // pipeline may still declare one under args: to use its value.
-var PredefinedArgs = []string{
-	"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-	"NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH",
+func PredefinedArgs() []string {
+	return []string{
+		"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+		"NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH",
+	}
 }
 
 // IsPredefinedArg reports whether name is one of PredefinedArgs.
 func IsPredefinedArg(name string) bool {
-	for _, a := range PredefinedArgs {
+	for _, a := range PredefinedArgs() {
 		if a == name {
 			return true
 		}

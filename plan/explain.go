@@ -89,7 +89,7 @@ func affects(p *Plan, st *Stage, c Change) (int, string, bool) {
 	switch c.Kind {
 	case ChangeFile:
 		file := path.Clean(c.Path)
-		if Excluded(file, DefaultExcludes) || Excluded(file, p.Context.Excludes) {
+		if Excluded(file, DefaultExcludes()) || Excluded(file, p.Context.Excludes) {
 			return 0, "", false
 		}
 		for i, s := range st.Steps {

@@ -232,7 +232,7 @@ func TestReadsAndExcluded(t *testing.T) {
 		{".venv/bin/python", true}, {"app/node_modules/x/y.js", true}, {"app/x.py", false}, {"pyc", false},
 	}
 	for _, tc := range excluded {
-		if got := Excluded(tc.path, DefaultExcludes); got != tc.want {
+		if got := Excluded(tc.path, DefaultExcludes()); got != tc.want {
 			t.Errorf("Excluded(%q) = %v", tc.path, got)
 		}
 	}

@@ -53,7 +53,7 @@ func ComputeInputs(contextDir string, p *Plan) (*Inputs, error) {
 		}
 		in.Pipeline = sha256Hex(b)
 	}
-	excludes := append(append([]string(nil), DefaultExcludes...), p.Context.Excludes...)
+	excludes := append(DefaultExcludes(), p.Context.Excludes...)
 	memo := map[string]string{}
 	inherited := map[string]Config{}
 	for _, st := range p.Stages {

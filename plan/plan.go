@@ -19,8 +19,11 @@ const (
 	StepTest StepKind = "test"
 )
 
-// DefaultExcludes are never sent from the build context.
-var DefaultExcludes = []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc"}
+// DefaultExcludes returns the patterns never sent from the build context
+// (a new slice on each call).
+func DefaultExcludes() []string {
+	return []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc"}
+}
 
 // Plan is the resolved, ordered build of one invocation.
 type Plan struct {
@@ -142,7 +145,7 @@ func (p *Plan) Stage(name string) *Stage {
 // New plans the resolved stages of a pipeline. Within a stage, copies come
 // before run steps and the test command comes last.
 func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
-	plan := &Plan{Pipeline: p.File, Context: Context{Excludes: DefaultExcludes}}
+	plan := &Plan{Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
 	includes := map[string]bool{}
 	for _, name := range r.Stages {
 		s := p.Stage(name)

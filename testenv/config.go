@@ -7,19 +7,19 @@ import (
 	"path/filepath"
 )
 
-// BuildkitdTOML is the buildkitd config Up installs as <state>/buildkitd.toml.
+// buildkitdTOML is the buildkitd config Up installs as <state>/buildkitd.toml.
 //
 //go:embed buildkitd.toml
-var BuildkitdTOML string
+var buildkitdTOML string
 
 // installBuildkitdConfig writes the embedded config to path when it differs.
 func installBuildkitdConfig(p *progress, path string) error {
 	old, _ := os.ReadFile(path)
-	if string(old) == BuildkitdTOML {
+	if string(old) == buildkitdTOML {
 		return nil
 	}
 	p.logf("writing %s", path)
-	if err := writeIfChanged(path, BuildkitdTOML); err != nil {
+	if err := writeIfChanged(path, buildkitdTOML); err != nil {
 		return fmt.Errorf("installing buildkitd config: %w", err)
 	}
 	return nil

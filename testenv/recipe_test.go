@@ -79,7 +79,7 @@ Components: main
 }
 
 func TestBuildkitdTOML(t *testing.T) {
-	cfg, err := config.Load(strings.NewReader(BuildkitdTOML))
+	cfg, err := config.Load(strings.NewReader(buildkitdTOML))
 	if err != nil {
 		t.Fatal(err)
 	}
