@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/stagebuild/stagebuild/buildflags"
 )
 
 // pending is an output written to a temporary sibling of its destination and
@@ -21,7 +23,7 @@ type pending struct {
 
 // exportEntry turns an Output into a BuildKit export. File and directory
 // outputs get a temporary destination recorded in *p.
-func exportEntry(o Output, stdout io.Writer) (client.ExportEntry, *pending, error) {
+func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pending, error) {
 	e := client.ExportEntry{Type: o.Type, Attrs: map[string]string{}}
 	for k, v := range o.Attrs {
 		if k != "dest" {

@@ -5,8 +5,9 @@ import (
 	"maps"
 	"os"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/stagebuild/stagebuild/buildflags"
 )
 
 // Exporter attributes for reproducible outputs. source-date-epoch is what
@@ -19,55 +20,14 @@ const (
 	attrRewriteTimestamp = "rewrite-timestamp"
 )
 
-// ParseSourceDateEpoch parses SOURCE_DATE_EPOCH: seconds since 1970, UTC.
-func ParseSourceDateEpoch(v string) (*time.Time, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n < 0 {
-		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %q: not a Unix time (whole seconds since 1970, e.g. $(git log -1 --format=%%ct))", v)
-	}
-	t := time.Unix(n, 0).UTC()
-	return &t, nil
-}
-
-// ParseProvenance parses --provenance as buildx does: "true" is mode=min,
-// "false" (or "") is none, otherwise comma-separated mode=min|max and
-// version=v0.2|v1. It returns the attest:provenance value, "" for none.
-func ParseProvenance(spec string) (string, error) {
-	if spec == "" {
-		return "", nil
-	}
-	if on, err := strconv.ParseBool(spec); err == nil {
-		if on {
-			return "mode=min", nil
-		}
-		return "", nil
-	}
-	var fields []string
-	for _, f := range strings.Split(spec, ",") {
-		k, v, _ := strings.Cut(f, "=")
-		switch {
-		case k == "mode" && (v == "min" || v == "max"):
-		case k == "version" && (v == "v0.2" || v == "v1"):
-		case k == "disabled" && v == "true":
-			return "", nil
-		case k == "mode" || k == "version":
-			return "", fmt.Errorf("--provenance %q: %s=%s is not supported (mode=min|max, version=v0.2|v1)", spec, k, v)
-		default:
-			return "", fmt.Errorf("--provenance %q: write true, false, mode=min or mode=max", spec)
-		}
-		fields = append(fields, f)
-	}
-	return strings.Join(fields, ","), nil
-}
-
 // withEpoch returns outputs whose exporters stamp epoch, leaving attrs the
 // user set alone. The caller's outputs are not modified.
-func withEpoch(outputs map[string][]Output, epoch *time.Time) map[string][]Output {
+func withEpoch(outputs map[string][]buildflags.Output, epoch *time.Time) map[string][]buildflags.Output {
 	if epoch == nil {
 		return outputs
 	}
 	sde := strconv.FormatInt(epoch.Unix(), 10)
-	out := make(map[string][]Output, len(outputs))
+	out := make(map[string][]buildflags.Output, len(outputs))
 	for target, list := range outputs {
 		for _, o := range list {
 			attrs := maps.Clone(o.Attrs)

@@ -11,50 +11,14 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/llbgen"
 )
-
-func TestParseSourceDateEpoch(t *testing.T) {
-	got, err := ParseSourceDateEpoch(" 1700000000\n")
-	if err != nil || !got.Equal(time.Unix(1700000000, 0)) || got.Location() != time.UTC {
-		t.Errorf("ParseSourceDateEpoch = %v, %v", got, err)
-	}
-	for _, bad := range []string{"", "yesterday", "-1", "1.5", "17e8"} {
-		if _, err := ParseSourceDateEpoch(bad); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-	_, err = ParseSourceDateEpoch("x")
-	if want := `SOURCE_DATE_EPOCH "x": not a Unix time (whole seconds since 1970, e.g. $(git log -1 --format=%ct))`; err == nil || err.Error() != want {
-		t.Errorf("error = %v\nwant %s", err, want)
-	}
-}
-
-func TestParseProvenance(t *testing.T) {
-	for spec, want := range map[string]string{
-		"": "", "false": "", "0": "", "true": "mode=min", "1": "mode=min",
-		"mode=min": "mode=min", "mode=max": "mode=max", "mode=max,version=v1": "mode=max,version=v1",
-		"mode=max,disabled=true": "",
-	} {
-		if got, err := ParseProvenance(spec); err != nil || got != want {
-			t.Errorf("ParseProvenance(%q) = %q, %v; want %q", spec, got, err, want)
-		}
-	}
-	for spec, want := range map[string]string{
-		"mode=full":     `--provenance "mode=full": mode=full is not supported (mode=min|max, version=v0.2|v1)`,
-		"max":           `--provenance "max": write true, false, mode=min or mode=max`,
-		"builder-id=me": `--provenance "builder-id=me": write true, false, mode=min or mode=max`,
-	} {
-		if _, err := ParseProvenance(spec); err == nil || err.Error() != want {
-			t.Errorf("ParseProvenance(%q) error = %v\nwant %s", spec, err, want)
-		}
-	}
-}
 
 // Every output type gets the epoch; attrs the user set win, and the
 // caller's outputs are left as they were.
 func TestWithEpoch(t *testing.T) {
-	in := map[string][]Output{
+	in := map[string][]buildflags.Output{
 		"service": {
 			{Type: "oci", Attrs: map[string]string{"dest": "a.tar"}},
 			{Type: "docker", Attrs: map[string]string{"dest": "b.tar", "name": "app"}},
@@ -65,7 +29,7 @@ func TestWithEpoch(t *testing.T) {
 			{Type: "tar", Attrs: map[string]string{"dest": "fs.tar", "source-date-epoch": "5"}},
 		},
 	}
-	before := map[string][]Output{}
+	before := map[string][]buildflags.Output{}
 	for k, v := range in {
 		for _, o := range v {
 			o.Attrs = maps.Clone(o.Attrs)
@@ -110,7 +74,7 @@ func TestHostConfigApply(t *testing.T) {
 	h := HostConfig{CABundle: []byte("PEM"), SourceDateEpoch: &epoch, Provenance: "mode=max",
 		Proxy: llb.ProxyEnv{HTTPSProxy: "http://p:1"}}
 	user := map[string][]byte{"token": []byte("t")}
-	o := h.apply(Options{InternalSecrets: user, Outputs: map[string][]Output{"s": {{Type: "oci", Attrs: map[string]string{"dest": "x"}}}}})
+	o := h.apply(Options{InternalSecrets: user, Outputs: map[string][]buildflags.Output{"s": {{Type: "oci", Attrs: map[string]string{"dest": "x"}}}}})
 	if string(o.InternalSecrets[llbgen.CASecretID]) != "PEM" || string(o.InternalSecrets["token"]) != "t" {
 		t.Errorf("internal secrets = %q", o.InternalSecrets)
 	}

@@ -9,22 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/moby/buildkit/client"
 )
-
-// LoadOutput is --load for one target: a docker-format tar written to a
-// temporary file, then fed to `docker load` once the build succeeded.
-func LoadOutput(target string, names []string) (Output, error) {
-	dir, err := os.MkdirTemp("", "stagebuild-load-")
-	if err != nil {
-		return Output{}, fmt.Errorf("--load: %w", err)
-	}
-	return Output{
-		Target: target, Type: client.ExporterDocker, Load: true, Spec: "--load",
-		Attrs: map[string]string{"name": strings.Join(names, ","), "dest": filepath.Join(dir, target+".tar")},
-	}, nil
-}
 
 // CheckDocker fails fast, before any build work, when --load has no Docker
 // engine to load into.

@@ -14,6 +14,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/plan"
 )
 
@@ -26,7 +27,7 @@ type Options struct {
 	Plan       *plan.Plan
 	ContextDir string
 	// Outputs per target stage; a target with none is built but not exported.
-	Outputs     map[string][]Output
+	Outputs     map[string][]buildflags.Output
 	Progress    string
 	ProgressOut io.Writer
 	// Stdout receives outputs with dest=-.
@@ -40,7 +41,7 @@ type Options struct {
 	// CacheFrom and CacheTo are remote cache imports and exports.
 	CacheFrom, CacheTo []client.CacheOptionsEntry
 	// Secrets and SSH are --secret and --ssh.
-	Secrets []Secret
+	Secrets []buildflags.Secret
 	SSH     []sshprovider.AgentConfig
 	// InternalSecrets are secrets stagebuild itself mounts, by id.
 	InternalSecrets map[string][]byte

@@ -13,6 +13,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/plan"
 )
@@ -121,7 +122,7 @@ func (r *runner) runTarget(ctx context.Context, c *client.Client, t plan.Target,
 	return res, nil
 }
 
-func describeImageOutput(o Output) string {
+func describeImageOutput(o buildflags.Output) string {
 	if o.Attrs["push"] == "true" {
 		return o.Attrs["name"] + " (pushed)"
 	}

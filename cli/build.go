@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
@@ -24,7 +25,7 @@ type BuildOptions struct {
 	File       string
 	ContextDir string
 	Targets    []string
-	Outputs    []build.Output
+	Outputs    []buildflags.Output
 	BuildArgs  map[string]string
 	Progress   string
 	Addr       string
@@ -36,7 +37,7 @@ type BuildOptions struct {
 	// CacheFrom and CacheTo are remote cache imports and exports.
 	CacheFrom, CacheTo []client.CacheOptionsEntry
 	Buildx             BuildxOptions
-	Host               HostOptions // --ca-cert, --provenance (buildflags_ca.go)
+	Host               buildflags.HostFlags // --ca-cert, --provenance (hostflags.go)
 	// Debug is set by stagebuild debug (debug.go).
 	Debug *build.Debug
 }
@@ -115,7 +116,7 @@ Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate o
 }
 
 func (f *buildFlags) options(args []string) (*BuildOptions, error) {
-	o := &BuildOptions{Targets: f.targets, Progress: f.progress, Addr: f.addr, BuildArgs: map[string]string{},
+	o := &BuildOptions{Targets: f.targets, Progress: f.progress, Addr: f.addr,
 		ReportsDir: f.reports, RerunTests: f.rerunTests, Annotations: f.annotations}
 	if f.annotations != "" && f.annotations != "github" {
 		return nil, fmt.Errorf("--annotations %q: the only supported format is github", f.annotations)
@@ -145,36 +146,32 @@ func (f *buildFlags) options(args []string) (*BuildOptions, error) {
 	default:
 		o.File, o.ContextDir = pipeline.DefaultFile, "."
 	}
-	for _, kv := range f.buildArgs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--build-arg %q: write KEY=VALUE", kv)
-		}
-		o.BuildArgs[k] = v
+	if o.BuildArgs, err = buildflags.ParseBuildArgs(f.buildArgs); err != nil {
+		return nil, err
 	}
 	for _, spec := range f.cacheFrom {
-		e, err := build.ParseCacheOption(spec, false)
+		e, err := buildflags.ParseCacheOption(spec, false)
 		if err != nil {
 			return nil, err
 		}
 		o.CacheFrom = append(o.CacheFrom, e)
 	}
 	for _, spec := range f.cacheTo {
-		e, err := build.ParseCacheOption(spec, true)
+		e, err := buildflags.ParseCacheOption(spec, true)
 		if err != nil {
 			return nil, err
 		}
 		o.CacheTo = append(o.CacheTo, e)
 	}
 	for _, spec := range f.outputs {
-		out, err := build.ParseOutput(spec)
+		out, err := buildflags.ParseOutput(spec)
 		if err != nil {
 			return nil, err
 		}
 		o.Outputs = append(o.Outputs, out)
 	}
 	for _, t := range f.tags {
-		out, err := build.TagOutput(t, f.push)
+		out, err := buildflags.TagOutput(t, f.push)
 		if err != nil {
 			return nil, err
 		}
@@ -212,13 +209,19 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	for _, t := range res.Targets {
 		names = append(names, t.Stage)
 	}
-	outputs, err := build.AssignOutputs(o.Outputs, names)
+	outputs, err := buildflags.AssignOutputs(o.Outputs, names)
 	if err != nil {
 		return usage(err)
 	}
-	if err := o.Buildx.applyOutputs(c.Context(), outputs, names, o.ContextDir); err != nil {
-		return err
+	if o.Buildx.Load {
+		if err := build.CheckDocker(c.Context()); err != nil {
+			return err
+		}
+		if err := buildflags.WithLoad(outputs, names, o.ContextDir); err != nil {
+			return err
+		}
 	}
+	buildflags.Annotate(outputs, o.Buildx.Annotations)
 	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
 	if err != nil {
 		return err
@@ -231,7 +234,7 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err := build.CheckMounts(pl, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
 		return usage(err)
 	}
-	host, err := o.hostConfig(p, os.Getenv)
+	host, err := buildflags.Host(o.Host, p, o.BuildArgs, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -247,7 +250,7 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 		Platform:   platforms.Normalize(platforms.DefaultSpec()),
 		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
 		Secrets: o.Buildx.Secrets, SSH: o.Buildx.SSH, Pull: o.Buildx.Pull, NoCache: o.Buildx.NoCache,
-		NoCacheStages: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Host: host,
+		NoCacheStages: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Host: build.HostConfig(host),
 		Debug: o.Debug,
 	})
 	printSummary(s, result, outputs, err)

@@ -1,22 +1,17 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"path/filepath"
-	"strings"
-
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/spf13/pflag"
 
-	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 )
 
 // BuildxOptions are the build flags named and shaped as docker buildx's.
 type BuildxOptions struct {
 	TLS           daemon.TLS
-	Secrets       []build.Secret
+	Secrets       []buildflags.Secret
 	SSH           []sshprovider.AgentConfig
 	Pull          bool
 	NoCache       bool
@@ -55,81 +50,25 @@ func (f *buildxFlags) options() (BuildxOptions, error) {
 	o := BuildxOptions{TLS: f.tls, Pull: f.pull, NoCache: f.noCache, NoCacheFilter: f.noCacheFilter,
 		MetadataFile: f.metadataFile, Load: f.load}
 	for _, spec := range f.secrets {
-		s, err := build.ParseSecret(spec)
+		s, err := buildflags.ParseSecret(spec)
 		if err != nil {
 			return o, err
 		}
 		o.Secrets = append(o.Secrets, s)
 	}
 	for _, spec := range f.ssh {
-		c, err := build.ParseSSH(spec)
+		c, err := buildflags.ParseSSH(spec)
 		if err != nil {
 			return o, err
 		}
 		o.SSH = append(o.SSH, c)
 	}
 	var err error
-	if o.Labels, err = keyValues("--label", f.labels); err != nil {
+	if o.Labels, err = buildflags.KeyValues("--label", f.labels); err != nil {
 		return o, err
 	}
-	if o.Annotations, err = keyValues("--annotation", f.annotations); err != nil {
+	if o.Annotations, err = buildflags.KeyValues("--annotation", f.annotations); err != nil {
 		return o, err
 	}
 	return o, nil
-}
-
-func keyValues(flag string, list []string) (map[string]string, error) {
-	if len(list) == 0 {
-		return nil, nil
-	}
-	out := map[string]string{}
-	for _, kv := range list {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%s %q: write KEY=VALUE", flag, kv)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-// applyOutputs adds the --load outputs (named by the target's -t tags, else
-// <dir>:<target>) and the --annotation attrs to the assigned outputs.
-func (o BuildxOptions) applyOutputs(ctx context.Context, outputs map[string][]build.Output, targets []string, contextDir string) error {
-	if o.Load {
-		if err := build.CheckDocker(ctx); err != nil {
-			return err
-		}
-		abs, _ := filepath.Abs(contextDir)
-		for _, t := range targets {
-			var names []string
-			var keep []build.Output
-			for _, out := range outputs[t] {
-				if out.Type == "image" && out.Attrs["push"] != "true" {
-					names = append(names, out.Attrs["name"])
-					continue
-				}
-				keep = append(keep, out)
-			}
-			if len(names) == 0 {
-				names = []string{strings.ToLower(filepath.Base(abs)) + ":" + t}
-			}
-			lo, err := build.LoadOutput(t, names)
-			if err != nil {
-				return err
-			}
-			outputs[t] = append(keep, lo)
-		}
-	}
-	for _, outs := range outputs {
-		for _, out := range outs {
-			if out.Type == "local" || out.Type == "tar" {
-				continue
-			}
-			for k, v := range o.Annotations {
-				out.Attrs["annotation."+k] = v
-			}
-		}
-	}
-	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
-	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 )
 
@@ -30,7 +30,7 @@ func TestBuildxFlags(t *testing.T) {
 	}
 	want := BuildxOptions{
 		TLS:           daemon.TLS{CACert: "ca.pem", Cert: "c.pem", Key: "k.pem", ServerName: "bk.internal"},
-		Secrets:       []build.Secret{{ID: "token", File: secret}, {ID: "pass", Env: "DB_PASS"}},
+		Secrets:       []buildflags.Secret{{ID: "token", File: secret}, {ID: "pass", Env: "DB_PASS"}},
 		SSH:           []sshprovider.AgentConfig{{ID: "default"}, {ID: "github", Paths: []string{"/k/id_ed25519"}}},
 		Pull:          true,
 		NoCache:       true,
@@ -84,36 +84,20 @@ func TestBuildxFlagErrors(t *testing.T) {
 	}
 }
 
-func TestKeyValues(t *testing.T) {
-	if m, err := keyValues("--label", nil); m != nil || err != nil {
-		t.Errorf("no values: %v, %v", m, err)
-	}
-	m, err := keyValues("--label", []string{"a=1", "b=", "a=2", "c=x=y"})
-	if err != nil || !reflect.DeepEqual(m, map[string]string{"a": "2", "b": "", "c": "x=y"}) {
-		t.Errorf("keyValues = %v, %v", m, err)
-	}
-	if _, err := keyValues("--annotation", []string{"ok=1", "bad"}); err == nil || err.Error() != `--annotation "bad": write KEY=VALUE` {
-		t.Errorf("bad entry: %v", err)
-	}
-}
-
-// --annotation goes to image outputs (oci, docker, image), not to file
-// trees (local, tar).
-func TestApplyOutputsAnnotations(t *testing.T) {
-	outs := map[string][]build.Output{"service": {
-		{Target: "service", Type: "oci", Attrs: map[string]string{"dest": "svc.tar"}},
-		{Target: "service", Type: "local", Attrs: map[string]string{"dest": "out"}},
-		{Target: "service", Type: "image", Attrs: map[string]string{"name": "reg/app:1", "push": "true"}},
-	}}
-	o := BuildxOptions{Annotations: map[string]string{"org.example.k": "v"}}
-	if err := o.applyOutputs(t.Context(), outs, []string{"service"}, "."); err != nil {
+func TestHostFlags(t *testing.T) {
+	o, err := runBuildCmd(t, "--ca-cert", "host", "--ca-cert", "certs/corp.pem", "--provenance", "mode=max")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, out := range outs["service"] {
-		got, ok := out.Attrs["annotation.org.example.k"]
-		if want := out.Type != "local"; ok != want || (ok && got != "v") {
-			t.Errorf("%s output: annotation %q (set %v), want set %v", out.Type, got, ok, want)
-		}
+	if want := (buildflags.HostFlags{CACerts: []string{"host", "certs/corp.pem"}, Provenance: "mode=max"}); !reflect.DeepEqual(o.Host, want) {
+		t.Errorf("Host = %+v, want %+v", o.Host, want)
+	}
+	if o, _ := runBuildCmd(t, "--provenance", "true"); o.Host.Provenance != "mode=min" {
+		t.Errorf("--provenance true = %q", o.Host.Provenance)
+	}
+	_, err = runBuildCmd(t, "--provenance", "full")
+	if want := `--provenance "full": write true, false, mode=min or mode=max`; err == nil || err.Error() != want || ExitCode(err) != ExitUsage {
+		t.Errorf("bad --provenance: %v (exit %d)", err, ExitCode(err))
 	}
 }
 

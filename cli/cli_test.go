@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"github.com/moby/buildkit/client"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client"
+
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 )
 
 const examplePipeline = "testdata/seed000.yaml"
@@ -33,7 +35,7 @@ func runBuildCmd(t *testing.T, args ...string) (*BuildOptions, error) {
 }
 
 func TestBuildOptions(t *testing.T) {
-	svcOCI := build.Output{Target: "service", Type: "oci", Attrs: map[string]string{"dest": "svc.tar"}, Spec: "service=type=oci,dest=svc.tar"}
+	svcOCI := buildflags.Output{Target: "service", Type: "oci", Attrs: map[string]string{"dest": "svc.tar"}, Spec: "service=type=oci,dest=svc.tar"}
 	tests := []struct {
 		name string
 		args []string
@@ -48,12 +50,12 @@ func TestBuildOptions(t *testing.T) {
 		{"--target repeated", []string{"--target", "service", "--target", "localdev", "--progress", "plain", "--addr", "tcp://bk:1234"},
 			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Targets: []string{"service", "localdev"}, Progress: "plain", Addr: "tcp://bk:1234"}},
 		{"-o, -t and --push", []string{"-o", "service=type=oci,dest=svc.tar", "-t", "reg/app:1", "--push"},
-			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", Outputs: []build.Output{
+			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", Outputs: []buildflags.Output{
 				svcOCI,
 				{Type: "image", Attrs: map[string]string{"name": "reg/app:1", "push": "true"}, Spec: "reg/app:1"},
 			}}},
 		{"-t without --push", []string{"--tag", "localdev=app:dev"},
-			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", Outputs: []build.Output{
+			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", Outputs: []buildflags.Output{
 				{Target: "localdev", Type: "image", Attrs: map[string]string{"name": "app:dev"}, Spec: "localdev=app:dev"},
 			}}},
 		{"--build-arg", []string{"--build-arg", "PYTHON_IMAGE=python:3.12", "--build-arg", "EMPTY=", "--build-arg", "X=a=b"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -46,6 +47,7 @@ func ExitCode(err error) int {
 		ge *build.GateError
 		fe *daemon.FlagError
 		xe *exitStatusError
+		be *buildflags.UsageError
 	)
 	switch {
 	case err == nil:
@@ -54,7 +56,7 @@ func ExitCode(err error) int {
 		return xe.code
 	case errors.As(err, &ge):
 		return ExitGate
-	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te), errors.As(err, &fe):
+	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te), errors.As(err, &fe), errors.As(err, &be):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/buildflags"
 )
 
 // printSummary reports every gate (status, duration, test counts, the
 // failing tests), every failed check, and what each target produced. With
 // --progress quiet or rawjson it is the only place a human sees why.
-func printSummary(s Streams, res *build.Result, outputs map[string][]build.Output, err error) {
+func printSummary(s Streams, res *build.Result, outputs map[string][]buildflags.Output, err error) {
 	if res != nil {
 		for _, g := range res.Gates {
 			printGate(s, g)

@@ -1,4 +1,4 @@
-package cli
+package buildflags
 
 import (
 	"errors"
@@ -6,39 +6,43 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client/llb"
-	"github.com/spf13/pflag"
 
-	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/pipeline"
 )
 
-// HostOptions are the build flags about what a build takes from the host:
-// trusted CAs and provenance. The proxy settings and SOURCE_DATE_EPOCH come
-// from the environment or from --build-arg (BuildOptions.BuildArgs).
-type HostOptions struct {
-	// CACerts are the --ca-cert values: pipeline.HostCA or PEM files.
-	CACerts []string
-	// Provenance is the attest:provenance value; "" means none.
+// HostConfig is what a build takes from the host it runs on, beyond the
+// plan: the CAs its steps trust, the proxy they go through, the source date
+// epoch its outputs are stamped with, and whether to attest provenance.
+// None of it reaches an image config, and only SourceDateEpoch (through
+// the exporters) and Provenance change what is exported.
+type HostConfig struct {
+	// CABundle is the PEM bundle every run step, test and command check
+	// finds at llbgen.CAPath; empty means none. It is a session secret, so
+	// its content is in no cache key and no layer.
+	CABundle []byte
+	// Proxy is every step's HTTP_PROXY, HTTPS_PROXY, NO_PROXY, ALL_PROXY and
+	// FTP_PROXY (in both cases), outside the cache key.
+	Proxy llb.ProxyEnv
+	// SourceDateEpoch, when set, clamps the layer timestamps of every output
+	// and is the image config's creation time.
+	SourceDateEpoch *time.Time
+	// Provenance is the attest:provenance value ("mode=min" or "mode=max");
+	// empty means no provenance attestation.
 	Provenance string
 }
 
-type hostFlags struct {
-	caCerts    []string
-	provenance string
-}
-
-func (f *hostFlags) register(fl *pflag.FlagSet) {
-	fl.StringArrayVar(&f.caCerts, "ca-cert", nil, `trust the CAs of this PEM file in every build step, never in the image; "host" is the host's bundle ($SSL_CERT_FILE, else `+build.SystemCABundle+"); repeatable")
-	fl.StringVar(&f.provenance, "provenance", "", "attach a provenance attestation: mode=min, mode=max, true (mode=min) or false")
-}
-
-func (f *hostFlags) options() (HostOptions, error) {
-	o := HostOptions{CACerts: f.caCerts}
-	var err error
-	o.Provenance, err = build.ParseProvenance(f.provenance)
-	return o, err
+// HostFlags are the build flags about what a build takes from the host:
+// trusted CAs and provenance. The proxy settings and SOURCE_DATE_EPOCH come
+// from the environment or from --build-arg.
+type HostFlags struct {
+	// CACerts are the --ca-cert values: pipeline.HostCA or PEM files.
+	CACerts []string
+	// Provenance is the attest:provenance value (ParseProvenance); ""
+	// means none.
+	Provenance string
 }
 
 // proxyArgs pairs BuildKit's proxy fields with their variable names.
@@ -47,14 +51,15 @@ func proxyArgs(p *llb.ProxyEnv) map[string]*string {
 		"FTP_PROXY": &p.FTPProxy, "NO_PROXY": &p.NoProxy, "ALL_PROXY": &p.AllProxy}
 }
 
-// hostConfig gathers what the build takes from the host: the CA bundle of
-// the pipeline's ca_certs and --ca-cert, the proxy settings and
-// SOURCE_DATE_EPOCH (a --build-arg wins over the environment), and the
-// provenance request.
-func (o *BuildOptions) hostConfig(p *pipeline.Pipeline, getenv func(string) string) (build.HostConfig, error) {
-	h := build.HostConfig{Provenance: o.Host.Provenance}
+// Host gathers what the build takes from the host: the CA bundle of the
+// pipeline's ca_certs and --ca-cert, the proxy settings and
+// SOURCE_DATE_EPOCH (a build arg wins over the environment), and the
+// provenance request. A bad ca_certs entry is a *pipeline.Error; a bad
+// flag or SOURCE_DATE_EPOCH a *UsageError.
+func Host(f HostFlags, p *pipeline.Pipeline, buildArgs map[string]string, getenv func(string) string) (HostConfig, error) {
+	h := HostConfig{Provenance: f.Provenance}
 	lookup := func(name string) (string, bool) {
-		if v, ok := o.BuildArgs[name]; ok {
+		if v, ok := buildArgs[name]; ok {
 			return v, true
 		}
 		v := getenv(name)
@@ -68,9 +73,9 @@ func (o *BuildOptions) hostConfig(p *pipeline.Pipeline, getenv func(string) stri
 		}
 	}
 	if v, ok := lookup("SOURCE_DATE_EPOCH"); ok && v != "" {
-		t, err := build.ParseSourceDateEpoch(v)
+		t, err := ParseSourceDateEpoch(v)
 		if err != nil {
-			return h, usage(err)
+			return h, Usage(err)
 		}
 		h.SourceDateEpoch = t
 	}
@@ -82,14 +87,14 @@ func (o *BuildOptions) hostConfig(p *pipeline.Pipeline, getenv func(string) stri
 		}
 		bundles = append(bundles, b)
 	}
-	for _, v := range o.Host.CACerts {
+	for _, v := range f.CACerts {
 		b, err := readCA(v, "", getenv)
 		if err != nil {
-			return h, usage(fmt.Errorf("--ca-cert %s: %w", v, err))
+			return h, Usage(fmt.Errorf("--ca-cert %s: %w", v, err))
 		}
 		bundles = append(bundles, b)
 	}
-	h.CABundle = build.JoinCABundles(bundles...)
+	h.CABundle = JoinCABundles(bundles...)
 	return h, nil
 }
 
@@ -98,7 +103,7 @@ func (o *BuildOptions) hostConfig(p *pipeline.Pipeline, getenv func(string) stri
 func readCA(v, dir string, getenv func(string) string) ([]byte, error) {
 	path, what := v, ""
 	if v == pipeline.HostCA {
-		path = build.HostCABundle(getenv)
+		path = HostCABundle(getenv)
 		what = "the host's bundle "
 		if getenv("SSL_CERT_FILE") != "" {
 			what = "the host's bundle ($SSL_CERT_FILE) "
@@ -106,7 +111,7 @@ func readCA(v, dir string, getenv func(string) string) ([]byte, error) {
 	} else if !filepath.IsAbs(path) && dir != "" {
 		path = filepath.Join(dir, path)
 	}
-	b, err := build.ReadCACerts(path)
+	b, err := ReadCACerts(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && v == pipeline.HostCA:
 		return nil, fmt.Errorf("%s%s does not exist (set SSL_CERT_FILE to the host's CA bundle)", what, path)

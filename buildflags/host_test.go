@@ -1,4 +1,4 @@
-package cli
+package buildflags
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -42,23 +42,6 @@ func writeCA(t *testing.T, path, name string) []byte {
 	return b
 }
 
-func TestHostFlags(t *testing.T) {
-	o, err := runBuildCmd(t, "--ca-cert", "host", "--ca-cert", "certs/corp.pem", "--provenance", "mode=max")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (HostOptions{CACerts: []string{"host", "certs/corp.pem"}, Provenance: "mode=max"}); !reflect.DeepEqual(o.Host, want) {
-		t.Errorf("Host = %+v, want %+v", o.Host, want)
-	}
-	if o, _ := runBuildCmd(t, "--provenance", "true"); o.Host.Provenance != "mode=min" {
-		t.Errorf("--provenance true = %q", o.Host.Provenance)
-	}
-	_, err = runBuildCmd(t, "--provenance", "full")
-	if want := `--provenance "full": write true, false, mode=min or mode=max`; err == nil || err.Error() != want || ExitCode(err) != ExitUsage {
-		t.Errorf("bad --provenance: %v (exit %d)", err, ExitCode(err))
-	}
-}
-
 func pipelineWithCAs(t *testing.T, dir string, cas string) *pipeline.Pipeline {
 	t.Helper()
 	file := filepath.Join(dir, "stagebuild.yaml")
@@ -83,36 +66,35 @@ func TestHostConfigCABundle(t *testing.T) {
 	env := map[string]string{"SSL_CERT_FILE": filepath.Join(dir, "host.pem")}
 	getenv := func(k string) string { return env[k] }
 	p := pipelineWithCAs(t, dir, "[certs/a.pem, host]")
-	o := &BuildOptions{Host: HostOptions{CACerts: []string{filepath.Join(dir, "b.pem"), "host"}}}
-	h, err := o.hostConfig(p, getenv)
+	h, err := Host(HostFlags{CACerts: []string{filepath.Join(dir, "b.pem"), "host"}}, p, nil, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := bytes.Join([][]byte{a, c, b}, nil); !bytes.Equal(h.CABundle, want) {
 		t.Errorf("bundle =\n%s\nwant\n%s", h.CABundle, want)
 	}
-	none, err := (&BuildOptions{}).hostConfig(pipelineWithCAs(t, t.TempDir(), "[]"), getenv)
+	none, err := Host(HostFlags{}, pipelineWithCAs(t, t.TempDir(), "[]"), nil, getenv)
 	if err != nil || len(none.CABundle) != 0 {
 		t.Errorf("no CAs: %q, %v", none.CABundle, err)
 	}
 
 	missing := filepath.Join(dir, "missing.pem")
 	for _, tc := range []struct {
-		p    *pipeline.Pipeline
-		flag string
-		env  map[string]string
-		want string
-		code int
+		p     *pipeline.Pipeline
+		flag  string
+		env   map[string]string
+		want  string
+		usage bool // a *UsageError, else a *pipeline.Error
 	}{
-		{pipelineWithCAs(t, t.TempDir(), "[corp.pem]"), "", env, "stagebuild.yaml:2:12: ca_certs: …/corp.pem: no such file (give the path of a PEM file, or host)", ExitUsage},
-		{p, missing, env, "--ca-cert " + missing + ": " + missing + ": no such file (give the path of a PEM file, or host)", ExitUsage},
-		{p, "host", map[string]string{"SSL_CERT_FILE": missing}, "stagebuild.yaml:2:25: ca_certs: the host's bundle ($SSL_CERT_FILE) …/missing.pem does not exist (set SSL_CERT_FILE to the host's CA bundle)", ExitUsage},
+		{pipelineWithCAs(t, t.TempDir(), "[corp.pem]"), "", env, "stagebuild.yaml:2:12: ca_certs: …/corp.pem: no such file (give the path of a PEM file, or host)", false},
+		{p, missing, env, "--ca-cert " + missing + ": " + missing + ": no such file (give the path of a PEM file, or host)", true},
+		{p, "host", map[string]string{"SSL_CERT_FILE": missing}, "stagebuild.yaml:2:25: ca_certs: the host's bundle ($SSL_CERT_FILE) …/missing.pem does not exist (set SSL_CERT_FILE to the host's CA bundle)", false},
 	} {
-		o := &BuildOptions{}
+		var f HostFlags
 		if tc.flag != "" {
-			o.Host.CACerts = []string{tc.flag}
+			f.CACerts = []string{tc.flag}
 		}
-		_, err := o.hostConfig(tc.p, func(k string) string { return tc.env[k] })
+		_, err := Host(f, tc.p, nil, func(k string) string { return tc.env[k] })
 		got := ""
 		if err != nil {
 			got = err.Error()
@@ -120,8 +102,8 @@ func TestHostConfigCABundle(t *testing.T) {
 				got = pe.Pos.String()[len(pe.Pos.File)-len("stagebuild.yaml"):] + ": " + shortPaths(pe.Msg, filepath.Dir(tc.p.File))
 			}
 		}
-		if got != tc.want || ExitCode(err) != tc.code {
-			t.Errorf("got  %s (exit %d)\nwant %s", got, ExitCode(err), tc.want)
+		if got != tc.want || errors.As(err, new(*UsageError)) != tc.usage {
+			t.Errorf("got  %s (%T)\nwant %s", got, err, tc.want)
 		}
 	}
 }
@@ -135,8 +117,8 @@ func shortPaths(msg, dir string) string {
 func TestHostConfigProxyAndEpoch(t *testing.T) {
 	env := map[string]string{"HTTPS_PROXY": "http://env:1", "http_proxy": "http://env-lower:2",
 		"no_proxy": "localhost", "SOURCE_DATE_EPOCH": "1600000000"}
-	o := &BuildOptions{BuildArgs: map[string]string{"HTTPS_PROXY": "http://arg:3", "all_proxy": "socks5://arg:4", "SOURCE_DATE_EPOCH": "1700000000"}}
-	h, err := o.hostConfig(pipelineWithCAs(t, t.TempDir(), "[]"), func(k string) string { return env[k] })
+	args := map[string]string{"HTTPS_PROXY": "http://arg:3", "all_proxy": "socks5://arg:4", "SOURCE_DATE_EPOCH": "1700000000"}
+	h, err := Host(HostFlags{}, pipelineWithCAs(t, t.TempDir(), "[]"), args, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +129,12 @@ func TestHostConfigProxyAndEpoch(t *testing.T) {
 	if h.SourceDateEpoch == nil || h.SourceDateEpoch.Unix() != 1700000000 {
 		t.Errorf("epoch = %v", h.SourceDateEpoch)
 	}
-	h, err = (&BuildOptions{}).hostConfig(pipelineWithCAs(t, t.TempDir(), "[]"), func(k string) string { return env[k] })
+	h, err = Host(HostFlags{}, pipelineWithCAs(t, t.TempDir(), "[]"), nil, func(k string) string { return env[k] })
 	if err != nil || h.SourceDateEpoch == nil || h.SourceDateEpoch.Unix() != 1600000000 || h.Proxy.HTTPSProxy != "http://env:1" {
 		t.Errorf("from the env: %+v, %v", h, err)
 	}
-	_, err = (&BuildOptions{BuildArgs: map[string]string{"SOURCE_DATE_EPOCH": "now"}}).hostConfig(pipelineWithCAs(t, t.TempDir(), "[]"), func(string) string { return "" })
-	if err == nil || ExitCode(err) != ExitUsage {
-		t.Errorf("bad epoch: %v (exit %d)", err, ExitCode(err))
+	_, err = Host(HostFlags{}, pipelineWithCAs(t, t.TempDir(), "[]"), map[string]string{"SOURCE_DATE_EPOCH": "now"}, func(string) string { return "" })
+	if want := `SOURCE_DATE_EPOCH "now": not a Unix time (whole seconds since 1970, e.g. $(git log -1 --format=%ct))`; err == nil || err.Error() != want || !errors.As(err, new(*UsageError)) {
+		t.Errorf("bad epoch: %v (%T)", err, err)
 	}
 }

@@ -1,6 +1,8 @@
-package build
+package buildflags
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -167,5 +169,69 @@ func TestAssignOutputsErrors(t *testing.T) {
 				t.Errorf("\ngot:  %v (%v)\nwant: %s", err, got, tc.want)
 			}
 		})
+	}
+}
+
+// --annotation goes to image outputs (oci, docker, image), not to file
+// trees (local, tar).
+func TestAnnotate(t *testing.T) {
+	outs := map[string][]Output{"service": {
+		{Target: "service", Type: "oci", Attrs: map[string]string{"dest": "svc.tar"}},
+		{Target: "service", Type: "local", Attrs: map[string]string{"dest": "out"}},
+		{Target: "service", Type: "image", Attrs: map[string]string{"name": "reg/app:1", "push": "true"}},
+	}}
+	Annotate(outs, map[string]string{"org.example.k": "v"})
+	for _, out := range outs["service"] {
+		got, ok := out.Attrs["annotation.org.example.k"]
+		if want := out.Type != "local"; ok != want || (ok && got != "v") {
+			t.Errorf("%s output: annotation %q (set %v), want set %v", out.Type, got, ok, want)
+		}
+	}
+}
+
+// --load takes the target's unpushed tags as the loaded image's names, and
+// names it <dir>:<target> when there are none.
+func TestWithLoad(t *testing.T) {
+	outs := map[string][]Output{"service": {
+		{Target: "service", Type: "image", Attrs: map[string]string{"name": "app:1"}},
+		{Target: "service", Type: "image", Attrs: map[string]string{"name": "reg/app:1", "push": "true"}},
+	}}
+	if err := WithLoad(outs, []string{"service", "tests"}, "/src/My-App"); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []Output{outs["service"][1], outs["tests"][0]} {
+		defer os.RemoveAll(filepath.Dir(l.Dest()))
+	}
+	if len(outs["service"]) != 2 || outs["service"][0].Attrs["push"] != "true" {
+		t.Fatalf("service outputs: %+v", outs["service"])
+	}
+	for target, want := range map[string]string{"service": "app:1", "tests": "my-app:tests"} {
+		l := outs[target][len(outs[target])-1]
+		if !l.Load || l.Type != "docker" || l.Attrs["name"] != want || filepath.Base(l.Dest()) != target+".tar" {
+			t.Errorf("%s: load output %+v, want name %s", target, l, want)
+		}
+	}
+}
+
+func TestKeyValues(t *testing.T) {
+	if m, err := KeyValues("--label", nil); m != nil || err != nil {
+		t.Errorf("no values: %v, %v", m, err)
+	}
+	m, err := KeyValues("--label", []string{"a=1", "b=", "a=2", "c=x=y"})
+	if err != nil || !reflect.DeepEqual(m, map[string]string{"a": "2", "b": "", "c": "x=y"}) {
+		t.Errorf("KeyValues = %v, %v", m, err)
+	}
+	if _, err := KeyValues("--annotation", []string{"ok=1", "bad"}); err == nil || err.Error() != `--annotation "bad": write KEY=VALUE` {
+		t.Errorf("bad entry: %v", err)
+	}
+}
+
+func TestParseBuildArgs(t *testing.T) {
+	m, err := ParseBuildArgs([]string{"A=1", "B=", "A=x=y"})
+	if err != nil || !reflect.DeepEqual(m, map[string]string{"A": "x=y", "B": ""}) {
+		t.Errorf("ParseBuildArgs = %v, %v", m, err)
+	}
+	if _, err := ParseBuildArgs([]string{"=1"}); err == nil || err.Error() != `--build-arg "=1": write KEY=VALUE` {
+		t.Errorf("bad arg: %v", err)
 	}
 }
