@@ -1,11 +1,14 @@
 package stagebuild_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -44,6 +47,61 @@ func TestNoExportedPackageVars(t *testing.T) {
 					}
 				}
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Users never read the project's internal words: "seed" names the problem
+// statements the project started from, not anything a user has. Checked in
+// every Go string literal (help text, error messages, generated YAML) and
+// in the README, docs/ and examples/. bench/ (a developer's harness) and
+// tests are exempt.
+func TestNoInternalWordsInUserText(t *testing.T) {
+	word := regexp.MustCompile(`(?i)\bseed`)
+	check := func(path string, pos token.Position, text string) {
+		if loc := word.FindStringIndex(text); loc != nil {
+			line := strings.Count(text[:loc[0]], "\n")
+			where := fmt.Sprintf("%s:%d", path, 1+line)
+			if pos.IsValid() {
+				where = fmt.Sprintf("%s:%d", path, pos.Line+line)
+			}
+			t.Errorf("%s: user-facing text says %q: say what it is instead", where, text[loc[0]:min(len(text), loc[1]+8)])
+		}
+	}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata" || name == "tools" || name == "bench") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case strings.HasSuffix(path, "_test.go"):
+		case strings.HasSuffix(path, ".go"):
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					check(path, fset.Position(lit.Pos()), lit.Value)
+				}
+				return true
+			})
+		case path == "README.md" || strings.HasPrefix(path, "docs/") || strings.HasPrefix(path, "examples/"):
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			check(path, token.Position{}, string(data))
 		}
 		return nil
 	})

@@ -71,9 +71,7 @@ Gates: every test stage in gated_by runs in parallel with the image build; a tes
 reports: DIR has that directory copied to --reports/<gate>/ whether it passes or fails, and its
 JUnit XML is summarised. A verdict is cached like any step: the same inputs give the same result;
 --rerun-tests runs the tests again. An advisory gate (allow_failure: true) is reported but never
-blocks. Image checks (checks:) and the purity check gate the stage they are declared on.
-
-Exit codes: 0 ok, 1 build or daemon error, 2 usage or pipeline error, 3 a gate or check failed, 130 interrupted.`,
+blocks. Image checks (checks:) and the purity check gate the stage they are declared on.`,
 		Example: `  stagebuild build --target service -o type=oci,dest=service.tar
   stagebuild build --target localdev -o type=docker,dest=localdev.tar,name=app:dev
   stagebuild build -t registry.example.com/app:1 --push

@@ -26,7 +26,8 @@ func newInitCmd(s Streams, runF func(*InitOptions) error) *cobra.Command {
 		Use:   "init [DIR]",
 		Short: "Write a stagebuild.yaml for an existing Python project",
 		Long: `Inspect the Python project in DIR (default: the current directory) and write DIR/stagebuild.yaml
-with the seed-000 topology: deps, test_deps, builder, tests_builder, a tests gate, localdev, and a
+with the deps → test_deps → builder/tests_builder → tests/localdev/service layout: service deps and
+test deps in separate layers, a tests gate, a localdev image with the test deps for IDEs, and a
 service image gated by the tests.
 
 It reads requirements files (requirements.txt and requirements-test.txt, test_requirements.txt,

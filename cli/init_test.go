@@ -137,6 +137,13 @@ func TestInitDryRun(t *testing.T) {
 	if _, err := pipeline.Parse("stdout", []byte(out), nil); err != nil {
 		t.Errorf("stdout is not a pipeline: %v\n%s", err, out)
 	}
+	// The header says what the layout is, in the user's words.
+	layout := "# deps → test_deps → builder/tests_builder → tests/localdev/service: service deps\n" +
+		"# and test deps in separate layers, tests gating the service image, and a\n" +
+		"# localdev image with the test deps for IDEs.\n"
+	if !strings.Contains(out, layout) {
+		t.Errorf("stdout lacks the layout comment %q:\n%s", layout, out)
+	}
 	if !strings.HasPrefix(errOut, "detected: dependencies: requirements.txt (pip, 2 packages)\n") ||
 		!strings.Contains(errOut, "\nguessed: entrypoint: gunicorn serving notes:create_app() on port 8000") {
 		t.Errorf("findings belong on stderr:\n%s", errOut)

@@ -40,6 +40,9 @@ func NewRootCmd(s Streams) *cobra.Command {
 	root.AddCommand(newInitCmd(s, nil), newDevcontainerCmd(s, nil))
 	root.AddCommand(newDockerfileCmd(s, nil), newLLBCmd(s, nil), newDaemonCmd(s, nil))
 	root.AddCommand(newDebugCmd(s, nil))
+	// Every command's help ends with the exit codes (inherited by the
+	// subcommands, as is the usage template).
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodesHelp(100))
 	return root
 }
 

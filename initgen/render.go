@@ -38,8 +38,9 @@ func (p *Project) header(w *writer) {
 		w.comment(0, "  "+n.String())
 	}
 	w.comment(0, "")
-	w.comment(0, "The seed-000 topology: service deps and test deps in separate layers, tests")
-	w.comment(0, "gating the service image, and a localdev image with the test deps for IDEs.")
+	w.comment(0, "deps → test_deps → builder/tests_builder → tests/localdev/service: service deps")
+	w.comment(0, "and test deps in separate layers, tests gating the service image, and a")
+	w.comment(0, "localdev image with the test deps for IDEs.")
 	w.comment(0, "")
 	w.comment(0, "  deps ── test_deps ── tests_builder ── localdev")
 	w.comment(0, "    │                       └── tests (gate)")

@@ -1,4 +1,4 @@
-"""A notes API on PostgreSQL, as seed 002 draws it.
+"""A notes API on PostgreSQL.
 
 POST /notes/ creates a note, GET /notes/<id>/ reads one, GET /notes/ lists
 them all. The database is $DATABASE_URL.
