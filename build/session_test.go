@@ -7,34 +7,55 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/moby/buildkit/session/secrets"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 
 	"github.com/stagebuild/stagebuild/buildflags"
+	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/targets"
 )
 
 func TestCheckMounts(t *testing.T) {
-	pl := &plan.Plan{Stages: []plan.Stage{
-		{Name: "deps", Steps: []plan.Step{{Kind: "run", Source: "stagebuild.yaml:7:9",
-			Secrets: []plan.SecretMount{{ID: "pypi"}, {ID: "extra", Optional: true}}}}},
-		{Name: "clone", Steps: []plan.Step{{Kind: "run", Source: "stagebuild.yaml:12:9", SSH: []string{"github"}}}},
-	}}
+	p, err := pipeline.Parse("stagebuild.yaml", []byte(`version: 1
+stages:
+  deps:
+    from: alpine:3
+    secrets: [pypi, {id: extra, optional: true}]
+    run:
+      - pip install -r requirements.txt
+  clone:
+    from: deps
+    ssh: [github]
+    run:
+      - git clone git@github.com:o/r.git
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := targets.Resolve(p, []string{"clone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := plan.Make(p, res, fstest.MapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	pypi := []buildflags.Secret{{ID: "pypi", Env: "X"}}
 	github := []sshprovider.AgentConfig{{ID: "github"}}
 	if err := CheckMounts(pl, pypi, github); err != nil {
 		t.Errorf("everything given: %v", err)
 	}
-	err := CheckMounts(pl, nil, github)
-	if err == nil || !strings.Contains(err.Error(), `stage deps needs secret "pypi" (stagebuild.yaml:7:9)`) ||
-		!strings.Contains(err.Error(), "--secret id=pypi") {
-		t.Errorf("missing secret: %v", err)
+	err = CheckMounts(pl, nil, github)
+	if want := `stage deps needs secret "pypi" (stagebuild.yaml:7:9): pass --secret id=pypi,src=FILE or --secret id=pypi,env=VAR`; err == nil || err.Error() != want {
+		t.Errorf("missing secret: %v\nwant %s", err, want)
 	}
 	err = CheckMounts(pl, pypi, []sshprovider.AgentConfig{{ID: "default"}})
-	if err == nil || !strings.Contains(err.Error(), `stage clone needs ssh "github"`) || !strings.Contains(err.Error(), "--ssh github") {
-		t.Errorf("missing ssh: %v", err)
+	if want := `stage clone needs ssh "github" (stagebuild.yaml:12:9): pass --ssh github (the agent at $SSH_AUTH_SOCK) or --ssh github=PATH`; err == nil || err.Error() != want {
+		t.Errorf("missing ssh: %v\nwant %s", err, want)
 	}
 }
 

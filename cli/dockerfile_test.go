@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -202,7 +203,10 @@ func TestDockerfileMountsAsBuildKitReadsThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := plan.New(p, res)
+	pl, err := plan.Make(p, res, fstest.MapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	app := pl.Stage("app")
 	app.Steps = append([]plan.Step{{Kind: plan.StepFile, Dest: "req.txt", Content: "# generated\n\na==1\n$HOME\n", Source: "p.yaml:1:1"}}, app.Steps...)
 	app.Steps[1].Secrets = []plan.SecretMount{{ID: "token", Env: "TOKEN"}, {ID: "netrc", Target: "/root/.netrc", Optional: true}}

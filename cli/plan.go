@@ -24,18 +24,16 @@ type PlanOptions struct {
 	Format  string
 }
 
-// planJSON is the documented output of `stagebuild plan --format json`.
+// planJSON is the output of `stagebuild plan --format json`: the plan
+// itself (its fields, version included, at the top level), the context
+// directory it was made over, and what changed and what that rebuilds.
 type planJSON struct {
-	Version  int            `json:"version"`
-	Pipeline string         `json:"pipeline"`
-	Context  string         `json:"context"`
-	Targets  []plan.Target  `json:"targets"`
-	Stages   []plan.Stage   `json:"stages"`
-	From     string         `json:"changes_from,omitempty"`
-	Changes  *[]plan.Change `json:"changes,omitempty"`
-	Rebuild  []plan.Rebuild `json:"rebuild,omitempty"`
-	Cached   []string       `json:"cached,omitempty"`
-	Services []plan.Service `json:"services,omitempty"`
+	*plan.Plan
+	ContextDir string         `json:"context_dir"`
+	From       string         `json:"changes_from,omitempty"`
+	Changes    *[]plan.Change `json:"changes,omitempty"`
+	Rebuild    []plan.Rebuild `json:"rebuild,omitempty"`
+	Cached     []string       `json:"cached,omitempty"`
 }
 
 func newPlanCmd(s Streams, runF func(*PlanOptions) error) *cobra.Command {
@@ -117,8 +115,7 @@ func runPlan(s Streams, o *PlanOptions) error {
 		fmt.Fprintf(s.Err, "stagebuild: warning: reading the build context: %s\n", oneLine(err.Error()))
 		cur = nil
 	}
-	out := planJSON{Version: 1, Pipeline: pl.Pipeline, Context: o.ContextDir, Targets: pl.Targets, Stages: pl.Stages,
-		Services: pl.Services}
+	out := planJSON{Plan: pl, ContextDir: o.ContextDir}
 	changes, from := planChanges(s, o, p, pl, cur)
 	if from != "" {
 		out.From, out.Changes = from, &changes
@@ -140,7 +137,7 @@ func runPlan(s Streams, o *PlanOptions) error {
 
 func printPlan(s Streams, out *planJSON, cur *plan.Inputs) {
 	w := s.Out
-	fmt.Fprintf(w, "pipeline %s (context %s)\n\ntargets\n", out.Pipeline, out.Context)
+	fmt.Fprintf(w, "pipeline %s (context %s)\n\ntargets\n", out.Pipeline, out.ContextDir)
 	for _, t := range out.Targets {
 		gates := "no gates"
 		if len(t.Gates) > 0 {

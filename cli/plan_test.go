@@ -179,7 +179,7 @@ func TestPlanAgainstRecord(t *testing.T) {
 	if !strings.Contains(out, "stages\n") || strings.Contains(out, "will rebuild") {
 		t.Errorf("no record: output\n%s", out)
 	}
-	if got := planOut(t, dir); got.Changes != nil || got.Rebuild != nil || len(got.Stages) == 0 || got.Version != 1 {
+	if got := planOut(t, dir); got.Changes != nil || got.Rebuild != nil || len(got.Stages) == 0 || got.Version != plan.Version {
 		t.Errorf("no record: %+v", got)
 	}
 
@@ -218,5 +218,205 @@ func writeTestFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// `plan --format json` prints the plan itself, version, warnings, includes
+// and excludes too, then what the explanation adds; decoded, its plan is the
+// plan a build makes.
+func TestPlanJSON(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	dir := smallProject(t)
+	out, errs := mainPlan(t, dir, "--target", "app", "--format", "json", "--changed", "app/main.py")
+	warning := `DIR/stagebuild.yaml:6:12: stage \"app\" copies . before running \"pip install -r requirements.txt .\" (DIR/stagebuild.yaml:7:10), ` +
+		`so any change to . re-runs it: copy only the dependency manifests in this stage and the sources in a stage built from it (or use install: auto)`
+	want := `{
+  "version": 2,
+  "pipeline": "DIR/stagebuild.yaml",
+  "warnings": [
+    "` + warning + `"
+  ],
+  "context": {
+    "includes": [
+      ".",
+      "requirements.txt"
+    ],
+    "excludes": [
+      ".git",
+      "**/.venv",
+      "**/__pycache__",
+      "**/node_modules",
+      "**/*.pyc",
+      "build"
+    ]
+  },
+  "stages": [
+    {
+      "name": "app",
+      "purity": {},
+      "base": {
+        "image": "python:3.12"
+      },
+      "config": {
+        "workdir": "/app"
+      },
+      "steps": [
+        {
+          "kind": "copy",
+          "src": ".",
+          "dest": ".",
+          "source": "DIR/stagebuild.yaml:6:12"
+        },
+        {
+          "kind": "copy",
+          "src": "requirements.txt",
+          "dest": "requirements.txt",
+          "source": "DIR/stagebuild.yaml:6:15"
+        },
+        {
+          "kind": "run",
+          "args": [
+            "pip install -r requirements.txt ."
+          ],
+          "shell": true,
+          "cache_mounts": [
+            {
+              "target": "/root/.cache/pip",
+              "id": "stagebuild:/root/.cache/pip"
+            }
+          ],
+          "source": "DIR/stagebuild.yaml:7:10"
+        }
+      ]
+    },
+    {
+      "name": "unit",
+      "gate": true,
+      "base": {
+        "stage": "app"
+      },
+      "config": {},
+      "steps": [
+        {
+          "kind": "test",
+          "args": [
+            "pytest",
+            "-q"
+          ],
+          "source": "DIR/stagebuild.yaml:11:11"
+        }
+      ]
+    }
+  ],
+  "targets": [
+    {
+      "stage": "app",
+      "gates": [
+        "unit"
+      ]
+    }
+  ],
+  "context_dir": "DIR",
+  "changes_from": "changed",
+  "changes": [
+    {
+      "kind": "file",
+      "path": "app/main.py",
+      "detail": "changed"
+    }
+  ],
+  "rebuild": [
+    {
+      "stage": "app",
+      "from_step": 0,
+      "reason": "app/main.py changed"
+    },
+    {
+      "stage": "unit",
+      "from_step": 0,
+      "reason": "base stage app rebuilds",
+      "parent": "app"
+    }
+  ]
+}
+`
+	if got := strings.ReplaceAll(out, dir, "DIR"); got != want {
+		t.Errorf("stdout:\n%s\nwant\n%s", got, want)
+	}
+	if got, want := strings.ReplaceAll(errs, dir, "DIR"), "stagebuild: warning: "+strings.ReplaceAll(warning, `\"`, `"`)+"\n"; got != want {
+		t.Errorf("stderr:\n%s\nwant\n%s", got, want)
+	}
+
+	var printed plan.Plan
+	if err := json.Unmarshal([]byte(out), &printed); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.Load(filepath.Join(dir, pipeline.DefaultFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := targets.Resolve(p, []string{"app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, err := plan.Make(p, r, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&printed, made) {
+		t.Errorf("printed plan\n%+v\nwant the plan a build makes\n%+v", printed, *made)
+	}
+}
+
+// smallProject is a build context whose plan shows every part of the plan:
+// a warning, includes, excludes from .dockerignore, a gate.
+func smallProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"stagebuild.yaml": "version: 1\nstages:\n  app:\n    from: python:3.12\n    workdir: /app\n" +
+			"    copy: [., requirements.txt]\n    run: pip install -r requirements.txt .\n    gated_by: [unit]\n" +
+			"  unit:\n    from: app\n    test: [pytest, -q]\n",
+		"requirements.txt": "flask\n",
+		"app/main.py":      "print(1)\n",
+		".dockerignore":    "build/\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeTestFile(t, filepath.Join(dir, name), text)
+	}
+	return dir
+}
+
+func TestPlanText(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	dir := smallProject(t)
+	out, _ := mainPlan(t, dir, "--target", "app", "--changed", "app/main.py")
+	want := `pipeline DIR/stagebuild.yaml (context DIR)
+
+targets
+  app  gated by unit
+
+stages
+  app  FROM image python:3.12
+    1. COPY .  (DIR/stagebuild.yaml:6:12)
+         context: .dockerignore, app, app/main.py, requirements.txt, stagebuild.yaml
+    2. COPY requirements.txt  (DIR/stagebuild.yaml:6:15)
+         context: requirements.txt
+    3. RUN pip install -r requirements.txt .  (DIR/stagebuild.yaml:7:10)
+         cache: /root/.cache/pip
+  unit (gate)  FROM stage app
+    1. TEST ["pytest","-q"]  (DIR/stagebuild.yaml:11:11)
+
+changes (from --changed)
+  file: app/main.py changed
+
+will rebuild
+  app: step 1 COPY . (app/main.py changed) → unit
+  unit: whole stage (base stage app rebuilds)
+`
+	if got := strings.ReplaceAll(out, dir, "DIR"); got != want {
+		t.Errorf("stdout:\n%s\nwant\n%s", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
@@ -138,5 +139,9 @@ func parsePipeline(t *testing.T, yaml string, want ...string) *plan.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan.New(p, res)
+	pl, err := plan.Make(p, res, fstest.MapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pl
 }

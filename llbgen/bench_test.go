@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 // The generated pipeline: a chain of benchChain stages (each with env, two
@@ -80,14 +79,10 @@ func generate500(b *testing.B, data []byte) int {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := targets.Resolve(p, []string{"service"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	pl := makePlan(b, p, fstest.MapFS{}, "service")
 	base := ocispecs.Image{Platform: benchPlatform}
 	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	base.Config.Cmd = []string{"python3"}
-	pl := plan.New(p, r)
 	g, err := Generate(pl, Options{
 		Platform:      benchPlatform,
 		Bases:         map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: benchBase, Config: base}},

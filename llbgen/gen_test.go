@@ -12,8 +12,6 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 const pinned = "docker.io/library/python:3.11-slim-bookworm@sha256:0000000000000000000000000000000000000000000000000000000000000001"
@@ -31,16 +29,13 @@ func exampleGraphOpts(t *testing.T, opts Options, target ...string) *Graph {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := targets.Resolve(p, target)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := makePlan(t, p, seed000Context, target...)
 	base := ocispecs.Image{Platform: amd64}
 	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	base.Config.Cmd = []string{"python3"}
 	opts.Platform = amd64
 	opts.Bases = map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}}
-	g, err := Generate(plan.New(p, r), opts)
+	g, err := Generate(pl, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

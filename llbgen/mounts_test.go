@@ -3,13 +3,12 @@ package llbgen
 import (
 	"context"
 	"testing"
+	"testing/fstest"
 
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 const mountsPipeline = `
@@ -31,12 +30,9 @@ func mountsGraph(t *testing.T, opts Options) *Graph {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := targets.Resolve(p, []string{"app"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl := makePlan(t, p, fstest.MapFS{}, "app")
 	opts.Platform = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
-	g, err := Generate(plan.New(p, r), opts)
+	g, err := Generate(pl, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,13 @@ package llbgen
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 const servicesPipeline = `default: app
@@ -40,11 +40,7 @@ func servicesGraph(t *testing.T) (*Graph, *plan.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := targets.Resolve(p, nil)
-	if err != nil {
-		t.Fatalf("resolve: %v", err)
-	}
-	pl := plan.New(p, r)
+	pl := makePlan(t, p, fstest.MapFS{})
 	g, err := Generate(pl, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,7 +23,11 @@ func explainPlan(t *testing.T, target string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(p, r)
+	plan, err := Make(p, r, os.DirFS(filepath.Dir(explainExample)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 // copyIndex is the index of the stage's copy step of src.

@@ -62,7 +62,10 @@ func inputsFor(t *testing.T, dir string, args map[string]string) (*Plan, *Inputs
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := New(p, r)
+	plan, err := Make(p, r, os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	in, err := ComputeInputs(dir, plan)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,8 @@ func DefaultExcludes() []string {
 
 // Plan is the resolved, ordered build of one invocation.
 type Plan struct {
+	// Version is the format version (Version) the plan was made with.
+	Version  int    `json:"version"`
 	Pipeline string `json:"pipeline"`
 	// Warnings are findings such as a declared order that defeats caching.
 	Warnings []string `json:"warnings,omitempty"`
@@ -142,10 +144,35 @@ func (p *Plan) Stage(name string) *Stage {
 	return nil
 }
 
-// New plans the resolved stages of a pipeline. Within a stage, copies come
-// before run steps and the test command comes last.
-func New(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
-	plan := &Plan{Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
+// Version is the plan's format version, the "version" of `stagebuild plan
+// --format json`. It changes when a field changes meaning or goes away.
+const Version = 2
+
+// Make plans the resolved stages of a pipeline over its build context, the
+// one way to get a Plan. Within a stage, copies come before run steps and
+// the test command comes last; an install: expands to copies of the
+// manifests it detects in the context, and the context's ignore files and
+// manifests decide the excludes and the purity checks.
+func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, error) {
+	plan := stages(p, r)
+	ignores, err := readIgnores(context)
+	if err != nil {
+		return nil, err
+	}
+	plan.Context.Excludes = append(plan.Context.Excludes, ignores...)
+	ctx := newContextFS(context)
+	if err := expandInstalls(p, plan, ctx); err != nil {
+		return nil, err
+	}
+	if err := planPurity(p, plan, ctx); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// stages is the part of the plan the pipeline alone decides.
+func stages(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
+	plan := &Plan{Version: Version, Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
 	includes := map[string]bool{}
 	for _, name := range r.Stages {
 		s := p.Stage(name)
@@ -219,25 +246,6 @@ func cacheMounts(s *pipeline.Stage) []CacheMount {
 		out = append(out, CacheMount{Target: target, ID: "stagebuild:" + target})
 	}
 	return out
-}
-
-// Make plans like New and then reads what the plan needs from the build
-// context: the manifests that decide the purity checks.
-func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, error) {
-	plan := New(p, r)
-	ignores, err := readIgnores(context)
-	if err != nil {
-		return nil, err
-	}
-	plan.Context.Excludes = append(append([]string{}, plan.Context.Excludes...), ignores...)
-	ctx := newContextFS(context)
-	if err := expandInstalls(p, plan, ctx); err != nil {
-		return nil, err
-	}
-	if err := planPurity(p, plan, ctx); err != nil {
-		return nil, err
-	}
-	return plan, nil
 }
 
 // attachMounts gives every run and test step of a stage its secrets and SSH

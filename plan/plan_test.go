@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"io/fs"
 	"reflect"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/targets"
@@ -10,13 +12,25 @@ import (
 
 const examplePath = "testdata/seed000.yaml"
 
-func planFor(t *testing.T, p *pipeline.Pipeline, requested ...string) *Plan {
+// exampleContext is the part of seed000.yaml's build context the planner
+// reads: the manifests its purity check parses.
+var exampleContext = fstest.MapFS{
+	"requirements.txt":      {Data: []byte("flask==3.0.3\n")},
+	"test_requirements.txt": {Data: []byte("pytest==8.2.0\n")},
+}
+
+// planFor plans p over the build context fsys, as a build does.
+func planFor(t *testing.T, p *pipeline.Pipeline, fsys fs.FS, requested ...string) *Plan {
 	t.Helper()
 	r, err := targets.Resolve(p, requested)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(p, r)
+	plan, err := Make(p, r, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 func examplePlan(t *testing.T, requested ...string) *Plan {
@@ -25,7 +39,7 @@ func examplePlan(t *testing.T, requested ...string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return planFor(t, p, requested...)
+	return planFor(t, p, exampleContext, requested...)
 }
 
 func TestPlanServiceStages(t *testing.T) {
@@ -129,7 +143,7 @@ stages:
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := planFor(t, p, "check")
+	plan := planFor(t, p, fstest.MapFS{}, "check")
 	pip := []CacheMount{{Target: "/root/.cache/pip", ID: "stagebuild:/root/.cache/pip"}}
 	want := []Step{
 		{Kind: StepCopy, Src: "src", Dest: "src", Source: "p.yaml:13:9"},
@@ -223,7 +237,7 @@ stages:
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := planFor(t, p, "app").Stage("app").Config
+	got := planFor(t, p, fstest.MapFS{}, "app").Stage("app").Config
 	want := Config{
 		User:       "1000:1000",
 		Entrypoint: []string{"/bin/sh", "-c", "exec server"},
@@ -232,5 +246,45 @@ stages:
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("config =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// Make's errors name the pipeline position or the context file and say what
+// to do.
+func TestMakeErrors(t *testing.T) {
+	const installPipeline = `
+stages:
+  app:
+    from: python:3.12
+    install: {dir: svc}
+`
+	tests := []struct {
+		name string
+		yaml string
+		fsys fstest.MapFS
+		want string
+	}{
+		{"no manifests", installPipeline, fstest.MapFS{"svc/app.py": {}},
+			"p.yaml:5:14: install: no dependency manifests in svc of the build context (looked for requirements.txt, poetry.lock, " +
+				"uv.lock, Pipfile.lock, package.json with a lockfile, go.mod; or copy your manifests and write the install under run:)"},
+		{"lock without its project", installPipeline, fstest.MapFS{"svc/poetry.lock": {Data: []byte("[metadata]\n")}},
+			"p.yaml:5:14: install: svc/poetry.lock: the lock has no group information (Poetry 1.5-1.8) and there is no pyproject.toml " +
+				"next to it (add pyproject.toml to the build context)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := pipeline.Parse("p.yaml", []byte(tc.yaml), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := targets.Resolve(p, []string{"app"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Make(p, r, tc.fsys)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error = %v\nwant    %s", err, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -46,7 +47,11 @@ func servicesPlan(t *testing.T, text string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(p, r)
+	plan, err := Make(p, r, fstest.MapFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 func TestPlanServices(t *testing.T) {
