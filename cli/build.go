@@ -17,6 +17,7 @@ import (
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/state"
 	"github.com/stagebuild/stagebuild/targets"
 )
 
@@ -258,7 +259,9 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 		}
 	}
 	if err == nil {
-		recordInputs(s, o.ContextDir, o.File, p, pl)
+		if err := state.WriteRecord(o.ContextDir, o.File, p.ArgValues, pl); err != nil {
+			fmt.Fprintf(s.Err, "stagebuild: warning: recording the build's inputs for `stagebuild plan`: %s\n", oneLine(err.Error()))
+		}
 	}
 	if o.Annotations == "github" {
 		printAnnotations(s, result, o.ContextDir)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/state"
 	"github.com/stagebuild/stagebuild/targets"
 )
 
@@ -147,14 +148,12 @@ func recordBuild(t *testing.T, dir string, args map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errb bytes.Buffer
 	pl, err := plan.Make(p, r, os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	recordInputs(Streams{Err: &errb}, dir, file, p, pl)
-	if errb.Len() > 0 {
-		t.Fatal(errb.String())
+	if err := state.WriteRecord(dir, file, p.ArgValues, pl); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,104 +1,16 @@
 package cli
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/state"
 )
-
-// inputsRecord is what the last successful build of a context and pipeline
-// file read: the digests of its steps' inputs and the arg values it used.
-type inputsRecord struct {
-	*plan.Inputs
-	Context      string            `json:"context"`
-	PipelineFile string            `json:"pipeline_file"`
-	Args         map[string]string `json:"args,omitempty"`
-}
-
-// recordPath is <StateDir>/records/<key>.json, the key being the first 16
-// hex digits of sha256(abs context dir + "\x00" + abs pipeline file).
-func recordPath(contextDir, file string) (absCtx, absFile, path string, err error) {
-	if absCtx, err = filepath.Abs(contextDir); err != nil {
-		return "", "", "", err
-	}
-	if absFile, err = filepath.Abs(file); err != nil {
-		return "", "", "", err
-	}
-	sum := sha256.Sum256([]byte(absCtx + "\x00" + absFile))
-	path = filepath.Join(daemon.StateDir(), "records", hex.EncodeToString(sum[:])[:16]+".json")
-	return absCtx, absFile, path, nil
-}
-
-// recordInputs records the inputs of a successful build for `stagebuild
-// plan`. A failure only warns: the build itself succeeded.
-func recordInputs(s Streams, contextDir, file string, p *pipeline.Pipeline, pl *plan.Plan) {
-	if err := writeRecord(contextDir, file, p, pl); err != nil {
-		fmt.Fprintf(s.Err, "stagebuild: warning: recording the build's inputs for `stagebuild plan`: %s\n", oneLine(err.Error()))
-	}
-}
-
-func writeRecord(contextDir, file string, p *pipeline.Pipeline, pl *plan.Plan) error {
-	absCtx, absFile, path, err := recordPath(contextDir, file)
-	if err != nil {
-		return err
-	}
-	in, err := plan.ComputeInputs(contextDir, pl)
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(inputsRecord{Inputs: in, Context: absCtx, PipelineFile: absFile, Args: p.ArgValues})
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".record-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// loadRecord returns the record of the last successful build, or nil when
-// there is none.
-func loadRecord(contextDir, file string) (*inputsRecord, error) {
-	_, _, path, err := recordPath(contextDir, file)
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	rec := &inputsRecord{Inputs: &plan.Inputs{}}
-	if err := json.Unmarshal(data, rec); err != nil {
-		return nil, fmt.Errorf("%s: %w (delete it, or build again)", path, err)
-	}
-	return rec, nil
-}
 
 // nameArgs adds the args whose values differ from the record's to the
 // detail of arg changes: the plan cannot tell which arg a step used, but
@@ -134,7 +46,7 @@ func planChanges(s Streams, o *PlanOptions, p *pipeline.Pipeline, pl *plan.Plan,
 	if cur == nil {
 		return nil, ""
 	}
-	rec, err := loadRecord(o.ContextDir, o.File)
+	rec, err := state.LoadRecord(o.ContextDir, o.File)
 	if err != nil {
 		fmt.Fprintf(s.Err, "stagebuild: warning: the record of the last build: %s\n", oneLine(err.Error()))
 	}

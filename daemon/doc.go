@@ -2,6 +2,6 @@
 // (--addr or BUILDKIT_HOST), or the local buildkitd that stagebuild starts
 // itself on first use and reuses afterwards. The local daemon runs the
 // buildkitd binary built from the pinned module (bin/buildkitd, next to the
-// stagebuild binary), keeps its state under StateDir()/buildkitd, and reads
-// StateDir()/buildkitd.toml when that file exists.
+// stagebuild binary), keeps its state under state.Dir()/buildkitd, and reads
+// state.Dir()/buildkitd.toml when that file exists.
 package daemon

@@ -14,23 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// StateDir is where stagebuild keeps local state: $STAGEBUILD_HOME, else
-// $XDG_STATE_HOME/stagebuild, else ~/.local/state/stagebuild.
-func StateDir() string {
-	if d := os.Getenv("STAGEBUILD_HOME"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "stagebuild")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
-	}
-	return filepath.Join(home, ".local", "state", "stagebuild")
-}
+	"github.com/stagebuild/stagebuild/state"
+)
 
 // Local describes the local daemon's files.
 type Local struct {
@@ -41,10 +27,10 @@ type Local struct {
 
 // LocalDaemon returns the local daemon's paths.
 func LocalDaemon() Local {
-	dir := filepath.Join(StateDir(), "buildkitd")
+	dir := filepath.Join(state.Dir(), "buildkitd")
 	cfg := os.Getenv("STAGEBUILD_BUILDKITD_CONFIG")
 	if cfg == "" {
-		cfg = filepath.Join(StateDir(), "buildkitd.toml")
+		cfg = filepath.Join(state.Dir(), "buildkitd.toml")
 	}
 	return Local{Dir: dir, Socket: filepath.Join(dir, "buildkitd.sock"), Config: cfg}
 }
@@ -113,7 +99,7 @@ func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(log, "stagebuild: starting local buildkitd (%s)\n", l.Addr())
-	if err := start(bin, l); err != nil {
+	if err := start(ctx, bin, l); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(l.Dir, "config.sha256"), []byte(want), 0o600); err != nil {
@@ -122,7 +108,10 @@ func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
 	return l.Addr(), nil
 }
 
-func start(bin string, l Local) error {
+// start starts buildkitd and waits up to 60s for it to answer. When ctx
+// ends first (Ctrl-C), it kills the daemon it started and returns ctx's
+// error.
+func start(ctx context.Context, bin string, l Local) error {
 	_ = os.Remove(l.Socket)
 	logPath := filepath.Join(l.Dir, "buildkitd.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -152,14 +141,28 @@ func start(bin string, l Local) error {
 		select {
 		case <-exited:
 			return fmt.Errorf("buildkitd exited during start-up: %s (full log: %s)", lastLine(logPath), logPath)
+		case <-ctx.Done():
+			abandon(cmd.Process, exited, l)
+			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
-		if ping(context.Background(), l.Addr(), time.Second) == nil {
+		if ping(ctx, l.Addr(), time.Second) == nil {
 			return nil
 		}
 	}
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	return fmt.Errorf("buildkitd did not answer on %s within 60s (log: %s)", l.Addr(), logPath)
+}
+
+// abandon kills a daemon that start started and no longer waits for, and
+// removes its pid file, so the next build starts afresh.
+func abandon(p *os.Process, exited <-chan struct{}, l Local) {
+	_ = p.Kill()
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+	}
+	_ = os.Remove(filepath.Join(l.Dir, "buildkitd.pid"))
 }
 
 // StopLocal stops the local daemon if it runs.

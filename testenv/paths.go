@@ -8,15 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/stagebuild/stagebuild/daemon"
+	"github.com/stagebuild/stagebuild/state"
 )
 
 // ModulePath is the main module whose root RepoRoot looks for.
 const ModulePath = "github.com/stagebuild/stagebuild"
 
-// StateDir is the local daemon's state dir (daemon.StateDir), so the test
+// StateDir is the local daemon's state dir (state.Dir), so the test
 // env installs its config where stagebuild reads it.
-func StateDir() string { return daemon.StateDir() }
+func StateDir() string { return state.Dir() }
 
 // RepoRoot walks up from the working directory to the directory whose go.mod
 // declares module github.com/stagebuild/stagebuild.
