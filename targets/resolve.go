@@ -58,12 +58,11 @@ func Resolve(p *pipeline.Pipeline, requested []string) (*Resolution, error) {
 			continue
 		}
 		seenTarget[name] = true
-		t := Target{Stage: name}
-		for _, g := range s.GatedBy {
-			t.Gates = append(t.Gates, g.Value)
-			if !seenGate[g.Value] {
-				seenGate[g.Value] = true
-				r.Gates = append(r.Gates, g.Value)
+		t := Target{Stage: name, Gates: Guards(p, s)}
+		for _, g := range t.Gates {
+			if !seenGate[g] {
+				seenGate[g] = true
+				r.Gates = append(r.Gates, g)
 			}
 		}
 		r.Targets = append(r.Targets, t)
@@ -74,6 +73,35 @@ func Resolve(p *pipeline.Pipeline, requested []string) (*Resolution, error) {
 	}
 	r.addServiceStages(p, seenStage) // services.go
 	return r, nil
+}
+
+// Guards returns the gates that must pass before stage s is exported: its
+// gated_by gates, then every gate it is built from, directly or through
+// other stages. An image whose base is a gate carries that gate's files (and
+// whatever its test left behind), so the gate guards it implicitly, whether
+// or not gated_by names it: building `release: {from: tests}` while tests
+// fails would otherwise ship an image the failing gate was meant to stop.
+func Guards(p *pipeline.Pipeline, s *pipeline.Stage) []string {
+	var gates []string
+	add := func(g string) {
+		for _, have := range gates {
+			if have == g {
+				return
+			}
+		}
+		gates = append(gates, g)
+	}
+	for _, g := range s.GatedBy {
+		add(g.Value)
+	}
+	seen := map[string]bool{s.Name: true}
+	for a := p.Stage(s.FromStage); a != nil && !seen[a.Name]; a = p.Stage(a.FromStage) {
+		seen[a.Name] = true
+		if a.IsGate() {
+			add(a.Name)
+		}
+	}
+	return gates
 }
 
 // addChain appends name and its from-ancestors, ancestors first.
@@ -105,9 +133,7 @@ func Describe(p *pipeline.Pipeline) []Description {
 		if s.IsGate() {
 			d.Kind = "gate"
 		}
-		for _, g := range s.GatedBy {
-			d.GatedBy = append(d.GatedBy, g.Value)
-		}
+		d.GatedBy = Guards(p, s)
 		out = append(out, d)
 	}
 	return out

@@ -2,6 +2,7 @@ package targets
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -175,5 +176,57 @@ func TestDescribe(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Describe =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// fromGate builds images on gates, directly and through another stage; the
+// gates guard them though no gated_by names them (issue 13, item 1).
+const fromGate = `
+stages:
+  tests:
+    from: busybox:latest
+    test: "false"
+  lint:
+    from: busybox:latest
+    test: "true"
+  release:
+    from: tests
+  bundle:
+    from: release
+    gated_by: [lint]
+  tests2:
+    from: tests
+    test: "true"
+`
+
+func TestResolveImplicitGuardFromGate(t *testing.T) {
+	p := parse(t, fromGate)
+	tests := []struct {
+		requested []string
+		want      []Target
+		gates     []string
+	}{
+		{[]string{"release"}, []Target{{"release", []string{"tests"}}}, []string{"tests"}},
+		{[]string{"bundle"}, []Target{{"bundle", []string{"lint", "tests"}}}, []string{"lint", "tests"}},
+		{[]string{"tests2"}, []Target{{"tests2", []string{"tests"}}}, []string{"tests"}},
+		{[]string{"tests"}, []Target{{"tests", nil}}, nil},
+	}
+	for _, tc := range tests {
+		r, err := Resolve(p, tc.requested)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(r.Targets, tc.want) || !reflect.DeepEqual(r.Gates, tc.gates) {
+			t.Errorf("Resolve(%q): targets %+v gates %q, want %+v gates %q", tc.requested, r.Targets, r.Gates, tc.want, tc.gates)
+		}
+		checkOrder(t, p, r.Stages)
+	}
+	var got []string
+	for _, d := range Describe(p) {
+		got = append(got, d.Stage+"="+strings.Join(d.GatedBy, ","))
+	}
+	want := "tests= lint= release=tests bundle=lint,tests tests2=tests"
+	if strings.Join(got, " ") != want {
+		t.Errorf("Describe guards = %q, want %q", strings.Join(got, " "), want)
 	}
 }
