@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +65,11 @@ func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.G
 		res.Log = tailLines(string(log), logTailLines)
 	}
 	if gs.Reports != nil {
-		if err := r.collectReports(ctx, gw, graph, *gs.Reports, res); err != nil {
+		rref, err := r.solveState(ctx, gw, graph, *gs.Reports)
+		if err == nil {
+			err = r.collectReports(ctx, rref, res) // reports.go
+		}
+		if err != nil {
 			return nil, fmt.Errorf("gate %s: collecting reports from %s: %w", name, ps.Reports, err)
 		}
 	}
@@ -97,87 +99,6 @@ func (r *runner) solveState(ctx context.Context, gw gateway.Client, graph *llbge
 		return nil, err
 	}
 	return res.SingleRef()
-}
-
-// collectReports copies the gate's reports directory to the host, replacing
-// the previous run's, and parses the JUnit XML in it.
-func (r *runner) collectReports(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, st llb.State, res *GateResult) error {
-	ref, err := r.solveState(ctx, gw, graph, st)
-	if err != nil {
-		return err
-	}
-	dest := filepath.Join(r.opts.ReportsDir, res.Gate)
-	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), "."+res.Gate+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	var xmls []string
-	if err := copyTree(ctx, ref, llbgen.OutputDir, tmp, func(p string) {
-		if strings.HasSuffix(p, ".xml") {
-			xmls = append(xmls, p)
-		}
-	}); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	if err := os.RemoveAll(dest); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dest); err != nil {
-		return err
-	}
-	res.ReportsDir = dest
-	if len(xmls) > 0 {
-		for i := range xmls {
-			xmls[i] = filepath.Join(dest, strings.TrimPrefix(xmls[i], tmp))
-		}
-		sum, err := report.ParseFiles(xmls)
-		if err != nil {
-			return fmt.Errorf("parsing JUnit XML: %w", err)
-		}
-		res.Summary = sum
-	}
-	return nil
-}
-
-// copyTree copies dir of ref into the host directory to, calling seen with
-// every regular file written.
-func copyTree(ctx context.Context, ref gateway.Reference, dir, to string, seen func(string)) error {
-	entries, err := ref.ReadDir(ctx, gateway.ReadDirRequest{Path: dir})
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		name := filepath.Base(e.GetPath())
-		src := filepath.Join(dir, name)
-		dst := filepath.Join(to, name)
-		mode := os.FileMode(e.GetMode())
-		switch {
-		case mode.IsDir():
-			if err := os.Mkdir(dst, 0o755); err != nil {
-				return err
-			}
-			if err := copyTree(ctx, ref, src, dst, seen); err != nil {
-				return err
-			}
-		case mode.IsRegular():
-			data, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: src})
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(dst, data, 0o644); err != nil {
-				return err
-			}
-			seen(dst)
-		}
-	}
-	return nil
 }
 
 func stepCommand(s plan.Step) string {

@@ -114,6 +114,9 @@ func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
 	if opts.ReportsDir == "" {
 		opts.ReportsDir = DefaultReportsDir
 	}
+	if err := CheckReportsDir(opts.ReportsDir, opts.ContextDir, ReportGates(opts.Plan)); err != nil {
+		return nil, err
+	}
 	prog, err := startProgress(ctx, opts.ProgressOut, opts.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("--progress: %w", err)

@@ -233,6 +233,9 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	if err := build.CheckMounts(pl, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
 		return usage(err)
 	}
+	if err := build.CheckReportsDir(o.ReportsDir, o.ContextDir, build.ReportGates(pl)); err != nil {
+		return usage(err)
+	}
 	host, err := buildflags.Host(o.Host, p, o.BuildArgs, os.Getenv)
 	if err != nil {
 		return err

@@ -86,6 +86,7 @@ func ExitCode(err error) int {
 		fe *daemon.FlagError
 		xe *exitStatusError
 		be *buildflags.UsageError
+		re *build.ReportsDirError
 	)
 	switch {
 	case err == nil:
@@ -94,7 +95,7 @@ func ExitCode(err error) int {
 		return xe.code
 	case errors.As(err, &ge):
 		return ExitGate
-	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te), errors.As(err, &fe), errors.As(err, &be):
+	case errors.As(err, &ue), errors.As(err, &pe), errors.As(err, &te), errors.As(err, &fe), errors.As(err, &be), errors.As(err, &re):
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted

@@ -29,3 +29,35 @@ stages:
 		t.Errorf("r.tar written though its gate failed (stat: %v)", err)
 	}
 }
+
+// A passing gate whose reports hold a Cobertura coverage.xml beside its
+// junit.xml exits 0 and copies both (item 5); a second run replaces the
+// first run's reports, which carry stagebuild's marker (item 2).
+func TestReportsWithCoverageXML(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+default: app
+stages:
+  tests:
+    from: busybox:latest
+    reports: /reports
+    test: >-
+      mkdir -p /reports/sub &&
+      echo '<testsuite name="t" tests="1"><testcase classname="c" name="ok"/></testsuite>' > /reports/junit.xml &&
+      echo '<coverage line-rate="0.9"><packages/></coverage>' > /reports/coverage.xml &&
+      echo `+randomID()+` > /reports/sub/id.txt
+  app: {from: busybox:latest, gated_by: [tests]}
+`)
+	for i := 0; i < 2; i++ {
+		r := stagebuild(t, dir, "build", "--progress", "plain", "-o", "type=oci,dest=app.tar").mustSucceed(t)
+		if !strings.Contains(r.stderr, "1 passed") {
+			t.Errorf("run %d: the JUnit summary is missing:\n%s", i, tail(r.stderr, 10))
+		}
+		for _, f := range []string{"junit.xml", "coverage.xml", "sub/id.txt", ".stagebuild-reports"} {
+			if _, err := os.Stat(filepath.Join(dir, "stagebuild-reports", "tests", f)); err != nil {
+				t.Errorf("run %d: %v", i, err)
+			}
+		}
+	}
+}

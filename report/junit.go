@@ -33,6 +33,11 @@ type failing struct {
 	text    string
 }
 
+// ErrNotJUnit marks an XML file that is not a JUnit report at all (such as
+// a Cobertura coverage.xml): its root element is not <testsuites> or
+// <testsuite>. Reports directories hold such files beside the JUnit ones.
+var ErrNotJUnit = errors.New("not a JUnit report")
+
 // Parse reads one JUnit XML report. The root is <testsuites> or <testsuite>;
 // suites may nest. Elements other than suites and cases are skipped.
 func Parse(r io.Reader) (*Summary, error) {
@@ -59,7 +64,7 @@ func Parse(r io.Reader) (*Summary, error) {
 			name := t.Name.Local
 			if !root {
 				if name != "testsuites" && name != "testsuite" {
-					return nil, fmt.Errorf("not a JUnit report: the root element is <%s>, not <testsuites> or <testsuite>", name)
+					return nil, fmt.Errorf("%w: the root element is <%s>, not <testsuites> or <testsuite>", ErrNotJUnit, name)
 				}
 				root = true
 				if secs, ok := seconds(attr(t, "time")); ok && name == "testsuites" {
@@ -103,7 +108,7 @@ func Parse(r io.Reader) (*Summary, error) {
 		}
 	}
 	if !root {
-		return nil, errors.New("not a JUnit report: no <testsuites> or <testsuite> element")
+		return nil, fmt.Errorf("%w: no <testsuites> or <testsuite> element", ErrNotJUnit)
 	}
 	if rootTime >= 0 {
 		sum.Time = rootTime

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -175,7 +178,11 @@ func TestParseFilesMerges(t *testing.T) {
 	if _, err := ParseFiles([]string{"testdata/nope.xml"}); err == nil {
 		t.Error("a missing file parsed")
 	}
-	if _, err := ParseFiles([]string{"junit_test.go"}); err == nil || !strings.HasPrefix(err.Error(), "junit_test.go: ") {
+	broken := filepath.Join(t.TempDir(), "junit.xml")
+	if err := os.WriteFile(broken, []byte("<testsuite><testcase>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseFiles([]string{broken}); err == nil || !strings.HasPrefix(err.Error(), broken+": invalid XML: ") {
 		t.Errorf("err = %v, want one naming the file", err)
 	}
 	var nilSum *Summary
@@ -198,5 +205,25 @@ func TestPytestFile(t *testing.T) {
 		if got := pytestFile(in[0], in[1]); got != want {
 			t.Errorf("pytestFile(%q, %q) = %q, want %q", in[0], in[1], got, want)
 		}
+	}
+}
+
+// A coverage.xml (Cobertura) beside junit.xml is not a JUnit report: it is
+// left out of the summary, not an error (issue 13, item 5).
+func TestParseFilesSkipsNonJUnitXML(t *testing.T) {
+	s, err := ParseFiles([]string{"testdata/cobertura.xml", "testdata/pytest_pass.xml"})
+	if err != nil {
+		t.Fatalf("ParseFiles with a coverage.xml: %v", err)
+	}
+	if s == nil || s.Failed != 0 || s.Total() == 0 {
+		t.Errorf("summary = %+v, want pytest_pass.xml's counts", s)
+	}
+	s, err = ParseFiles([]string{"testdata/cobertura.xml"})
+	if err != nil || s != nil {
+		t.Errorf("only a coverage.xml: summary %+v, err %v; want nil, nil", s, err)
+	}
+	_, err = Parse(strings.NewReader("<coverage/>"))
+	if !errors.Is(err, ErrNotJUnit) {
+		t.Errorf("Parse(<coverage/>) = %v, want ErrNotJUnit", err)
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -59,9 +60,12 @@ func (s *Summary) Merge(o *Summary) {
 	s.Failing = append(s.Failing, o.Failing...)
 }
 
-// ParseFiles parses and merges the given report files.
+// ParseFiles parses and merges the JUnit reports among the given XML files.
+// A file that is not a JUnit report (ErrNotJUnit, such as a coverage.xml) is
+// left out; a JUnit report that does not parse is an error. The summary is
+// nil when no file was a JUnit report.
 func ParseFiles(paths []string) (*Summary, error) {
-	sum := &Summary{}
+	var sum *Summary
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
@@ -69,8 +73,14 @@ func ParseFiles(paths []string) (*Summary, error) {
 		}
 		one, err := Parse(f)
 		f.Close()
+		if errors.Is(err, ErrNotJUnit) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if sum == nil {
+			sum = &Summary{}
 		}
 		sum.Merge(one)
 	}
