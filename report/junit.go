@@ -33,10 +33,12 @@ type failing struct {
 	text    string
 }
 
-// ErrNotJUnit marks an XML file that is not a JUnit report at all (such as
+// NotJUnitError is an XML file that is not a JUnit report at all (such as
 // a Cobertura coverage.xml): its root element is not <testsuites> or
 // <testsuite>. Reports directories hold such files beside the JUnit ones.
-var ErrNotJUnit = errors.New("not a JUnit report")
+type NotJUnitError struct{ Why string }
+
+func (e *NotJUnitError) Error() string { return "not a JUnit report: " + e.Why }
 
 // Parse reads one JUnit XML report. The root is <testsuites> or <testsuite>;
 // suites may nest. Elements other than suites and cases are skipped.
@@ -64,7 +66,7 @@ func Parse(r io.Reader) (*Summary, error) {
 			name := t.Name.Local
 			if !root {
 				if name != "testsuites" && name != "testsuite" {
-					return nil, fmt.Errorf("%w: the root element is <%s>, not <testsuites> or <testsuite>", ErrNotJUnit, name)
+					return nil, &NotJUnitError{fmt.Sprintf("the root element is <%s>, not <testsuites> or <testsuite>", name)}
 				}
 				root = true
 				if secs, ok := seconds(attr(t, "time")); ok && name == "testsuites" {
@@ -108,7 +110,7 @@ func Parse(r io.Reader) (*Summary, error) {
 		}
 	}
 	if !root {
-		return nil, fmt.Errorf("%w: no <testsuites> or <testsuite> element", ErrNotJUnit)
+		return nil, &NotJUnitError{"no <testsuites> or <testsuite> element"}
 	}
 	if rootTime >= 0 {
 		sum.Time = rootTime

@@ -223,7 +223,8 @@ func TestParseFilesSkipsNonJUnitXML(t *testing.T) {
 		t.Errorf("only a coverage.xml: summary %+v, err %v; want nil, nil", s, err)
 	}
 	_, err = Parse(strings.NewReader("<coverage/>"))
-	if !errors.Is(err, ErrNotJUnit) {
-		t.Errorf("Parse(<coverage/>) = %v, want ErrNotJUnit", err)
+	var nj *NotJUnitError
+	if !errors.As(err, &nj) {
+		t.Errorf("Parse(<coverage/>) = %v, want a *NotJUnitError", err)
 	}
 }

@@ -61,7 +61,7 @@ func (s *Summary) Merge(o *Summary) {
 }
 
 // ParseFiles parses and merges the JUnit reports among the given XML files.
-// A file that is not a JUnit report (ErrNotJUnit, such as a coverage.xml) is
+// A file that is not a JUnit report (NotJUnitError, such as a coverage.xml) is
 // left out; a JUnit report that does not parse is an error. The summary is
 // nil when no file was a JUnit report.
 func ParseFiles(paths []string) (*Summary, error) {
@@ -73,7 +73,8 @@ func ParseFiles(paths []string) (*Summary, error) {
 		}
 		one, err := Parse(f)
 		f.Close()
-		if errors.Is(err, ErrNotJUnit) {
+		var nj *NotJUnitError
+		if errors.As(err, &nj) {
 			continue
 		}
 		if err != nil {
