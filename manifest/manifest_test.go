@@ -123,7 +123,7 @@ func TestDetectNothingAndBadDir(t *testing.T) {
 	if err != nil || len(ms) != 0 {
 		t.Fatalf("Detect on a directory without manifests = %v, %v; want nothing", ms, err)
 	}
-	if _, err := Detect(fstest.MapFS{}, "../up", DetectOptions{}); err == nil || !strings.Contains(err.Error(), "relative slash path") {
+	if _, err := Detect(fstest.MapFS{}, "../up", DetectOptions{}); err == nil || err.Error() != `../up: not a path inside the build context (give a relative slash path such as "." or "svc/api")` {
 		t.Fatalf("Detect(../up) error = %v, want one naming the fix", err)
 	}
 }

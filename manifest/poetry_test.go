@@ -115,15 +115,15 @@ func TestPoetryLockWithoutGroupsWalksFromPyproject(t *testing.T) {
 	if test["exceptiongroup"] != `1.2.1 ; python_version < "3.11"` || test["colorama"] != `0.4.6 ; sys_platform == "win32"` || test["pytest"] != "8.2.2" {
 		t.Errorf("test = %v", test)
 	}
-	if _, err := Detect(fsys, ".", DetectOptions{Groups: []string{"docs"}}); err == nil || !strings.Contains(err.Error(), `declares no dependency group "docs"`) {
+	if _, err := Detect(fsys, ".", DetectOptions{Groups: []string{"docs"}}); err == nil || err.Error() != `poetry.lock: pyproject.toml declares no dependency group "docs" (fix the group name, or add [tool.poetry.group.docs.dependencies])` {
 		t.Errorf("unknown group: error = %v", err)
 	}
 	delete(fsys, "pyproject.toml")
-	if _, err := Detect(fsys, ".", DetectOptions{}); err == nil || !strings.Contains(err.Error(), "add pyproject.toml") {
+	if _, err := Detect(fsys, ".", DetectOptions{}); err == nil || err.Error() != "poetry.lock: the lock has no group information (Poetry 1.5-1.8) and there is no pyproject.toml next to it (add pyproject.toml to the build context)" {
 		t.Errorf("no pyproject: error = %v", err)
 	}
 	fsys["pyproject.toml"] = &fstest.MapFile{Data: []byte("[tool.poetry.dependencies]\npython = \"^3.11\"\nhttpx = \"*\"\n")}
-	if _, err := Detect(fsys, ".", DetectOptions{}); err == nil || !strings.Contains(err.Error(), `depends on "httpx", which is not in the lock (run poetry lock)`) {
+	if _, err := Detect(fsys, ".", DetectOptions{}); err == nil || err.Error() != `poetry.lock: pyproject.toml depends on "httpx", which is not in the lock (run poetry lock)` {
 		t.Errorf("stale lock: error = %v", err)
 	}
 }
@@ -180,13 +180,13 @@ func bump(t *testing.T, fsys fstest.MapFS, file, project string) {
 func TestPoetryLockErrors(t *testing.T) {
 	fsys := fstest.MapFS{"poetry.lock": {Data: []byte("[[package]]\nname = \"a\"\nversion = = \"1\"\n")}}
 	_, err := Detect(fsys, ".", DetectOptions{})
-	if err == nil || !strings.HasPrefix(err.Error(), "poetry.lock:3:") || !strings.HasSuffix(err.Error(), "(regenerate it with poetry lock)") {
+	if err == nil || err.Error() != "poetry.lock:3:11: invalid TOML: incomplete number (regenerate it with poetry lock)" {
 		t.Errorf("bad TOML: error = %v", err)
 	}
 	fsys = fstest.MapFS{"sub/poetry.lock": {Data: []byte("[[package]]\nname = \"a\"\nversion = \"1\"\ncategory = \"main\"\n")},
 		"sub/pyproject.toml": {Data: []byte("[tool.poetry\n")}}
 	_, err = Detect(fsys, "sub", DetectOptions{})
-	if err == nil || !strings.HasPrefix(err.Error(), "sub/pyproject.toml:1:") {
+	if err == nil || err.Error() != "sub/pyproject.toml:1:13: invalid TOML: expected character ] (fix the TOML syntax)" {
 		t.Errorf("bad pyproject: error = %v", err)
 	}
 }
