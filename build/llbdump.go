@@ -34,7 +34,7 @@ type DefinitionOptions struct {
 //
 // The context source is named with a fixed unique ID derived from the
 // context directory, so the same plan gives the same definition.
-func Definition(ctx context.Context, c *client.Client, pl *plan.Plan, o DefinitionOptions) (*llb.Definition, error) {
+func Definition(ctx context.Context, c Client, pl *plan.Plan, o DefinitionOptions) (*llb.Definition, error) {
 	ps := pl.Stage(o.Stage)
 	if ps == nil {
 		return nil, fmt.Errorf("stage %s is not planned", o.Stage)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -79,6 +80,14 @@ type Result struct {
 	Gates []*GateResult
 }
 
+// Client is what a build needs of BuildKit's client (*client.Client): a
+// gateway build. Unit tests pass a fake that runs the build function
+// against a fake gateway client.
+type Client interface {
+	Build(ctx context.Context, opt client.SolveOpt, product string, buildFunc gateway.BuildFunc,
+		statusChan chan *client.SolveStatus) (*client.SolveResponse, error)
+}
+
 // runner is one invocation: it shares gate verdicts between targets, so a
 // gate guarding two targets runs and reports once.
 type runner struct {
@@ -102,7 +111,7 @@ type gateCall struct {
 
 // Run builds every planned target. It returns a *GateError when a gate or
 // an image check failed, in which case nothing guarded by it was exported.
-func Run(ctx context.Context, c *client.Client, opts Options) (*Result, error) {
+func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	fsys, err := fsutil.NewFS(opts.ContextDir)
 	if err != nil {
 		return nil, fmt.Errorf("build context %s: %w", opts.ContextDir, err)

@@ -18,7 +18,7 @@ import (
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-func (r *runner) runTarget(ctx context.Context, c *client.Client, t plan.Target, fsys fsutil.FS,
+func (r *runner) runTarget(ctx context.Context, c Client, t plan.Target, fsys fsutil.FS,
 	ch chan *client.SolveStatus) (TargetResult, error) {
 	res := TargetResult{Stage: t.Stage, Gates: t.Gates}
 	var exports []client.ExportEntry
@@ -133,7 +133,7 @@ func describeImageOutput(o buildflags.Output) string {
 // solves the (by now cached) target and its gates again, with no exporter,
 // so the dependency layers and the recorded verdicts reach the remote
 // cache and the next run does not reinstall everything.
-func (r *runner) exportCacheOnly(ctx context.Context, c *client.Client, so client.SolveOpt, t plan.Target) error {
+func (r *runner) exportCacheOnly(ctx context.Context, c Client, so client.SolveOpt, t plan.Target) error {
 	so.Exports = nil
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		graph, err := r.generate(ctx, gw)
