@@ -42,3 +42,35 @@ func TestLLBGenImportsOnlyLLB(t *testing.T) {
 		}
 	}
 }
+
+// dockerimport reads Dockerfiles with BuildKit's own parser, and nothing
+// else of BuildKit: no client, no LLB, no session; and no cobra or console.
+func TestDockerImportUsesOnlyTheParser(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./dockerimport").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := []string{"github.com/moby/buildkit/frontend/dockerfile/", "github.com/moby/buildkit/util/stack", "github.com/moby/buildkit/util/suggest"}
+	parser := false
+	for _, d := range strings.Fields(string(out)) {
+		parser = parser || d == "github.com/moby/buildkit/frontend/dockerfile/instructions"
+		for _, f := range []string{"github.com/spf13/cobra", "github.com/containerd/console"} {
+			if d == f || strings.HasPrefix(d, f+"/") {
+				t.Errorf("dockerimport depends on %s", d)
+			}
+		}
+		if !strings.HasPrefix(d, "github.com/moby/buildkit/") {
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || strings.HasPrefix(d, a) || d == a
+		}
+		if !ok || d == "github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb" {
+			t.Errorf("dockerimport depends on %s (only BuildKit's Dockerfile parser is allowed)", d)
+		}
+	}
+	if !parser {
+		t.Error("dockerimport does not use BuildKit's instructions parser")
+	}
+}

@@ -37,7 +37,7 @@ func NewRootCmd(s Streams) *cobra.Command {
 		return usage(fmt.Errorf("%s (see '%s --help')", err, c.CommandPath()))
 	})
 	root.AddCommand(newBuildCmd(s, nil), newTargetsCmd(s, nil), newPlanCmd(s, nil))
-	root.AddCommand(newInitCmd(s, nil), newDevcontainerCmd(s, nil))
+	root.AddCommand(newInitCmd(s, nil), newImportCmd(s, nil), newDevcontainerCmd(s, nil))
 	root.AddCommand(newDockerfileCmd(s, nil), newLLBCmd(s, nil), newDaemonCmd(s, nil))
 	root.AddCommand(newDebugCmd(s, nil))
 	// Every command's help ends with the exit codes (inherited by the

@@ -1,0 +1,70 @@
+package dockerimport
+
+import (
+	"strings"
+)
+
+// productionNames name the production image, in order of preference.
+var productionNames = []string{"prod", "production", "release", "runtime", "service", "final"}
+
+// chooseProduction picks the service image: a stage named like one, else
+// the default target (the last stage) when it is no gate and has no test
+// dependencies, else the last such stage that no other stage builds on.
+// It is gated by every gate.
+func (c *converter) chooseProduction() {
+	ok := func(s *stage) bool { return s.Test == nil && !s.eff.gate && !s.eff.testDeps }
+	var pick *stage
+	why := ""
+	for _, n := range productionNames {
+		for _, s := range c.stages {
+			if strings.EqualFold(s.Name, n) && ok(s) && pick == nil {
+				pick, why = s, "named "+s.Name
+			}
+		}
+	}
+	if last := c.byName[c.lastName]; pick == nil && last != nil && ok(last) {
+		pick, why = last, "the Dockerfile's default target, without test dependencies"
+	}
+	if pick == nil {
+		for i := len(c.stages) - 1; i >= 0 && pick == nil; i-- {
+			if s := c.stages[i]; ok(s) && !c.isBase(s.Name) {
+				pick, why = s, "the last stage without test dependencies that no stage builds on"
+			}
+		}
+	}
+	if pick == nil {
+		c.note("guessed", 0, "no production image: every stage runs tests or installs test dependencies; the default target is the last stage")
+		return
+	}
+	c.production = pick.Name
+	var gates []string
+	for _, s := range c.stages {
+		if s.Test != nil {
+			gates = append(gates, s.Name)
+		}
+	}
+	for _, g := range gates {
+		if !contains(pick.GatedBy, g) {
+			pick.GatedBy = append(pick.GatedBy, g)
+		}
+	}
+	kind := "guessed"
+	if strings.HasPrefix(why, "named") {
+		kind = "detected"
+	}
+	c.note(kind, pick.Line, "production image: stage %s (%s)", pick.Name, why)
+	if len(gates) > 0 {
+		c.note("converted", 0, "stage %s is gated_by %s: it is exported only when they pass, also with --target %s", pick.Name, strings.Join(gates, ", "), pick.Name)
+	} else {
+		c.note("guessed", 0, "no stage runs tests (no RUN or command runs a known test runner): stage %s is not gated", pick.Name)
+	}
+}
+
+func (c *converter) isBase(name string) bool {
+	for _, s := range c.stages {
+		if s.FromStage && s.From == name {
+			return true
+		}
+	}
+	return false
+}
