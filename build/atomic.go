@@ -39,6 +39,13 @@ func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pe
 		if err != nil {
 			return e, nil, err
 		}
+		// dest itself may be the user's link to a directory: the export
+		// goes beside and into its target; below it no link is followed.
+		if fi, err := os.Lstat(abs); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			if abs, err = filepath.EvalSymlinks(abs); err != nil {
+				return e, nil, fmt.Errorf("output %s: %w", dest, err)
+			}
+		}
 		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 			return e, nil, fmt.Errorf("output %s: %w", dest, err)
 		}
@@ -82,7 +89,10 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-// commit moves a finished output into place.
+// commit moves a finished output into place. A directory output is
+// unpacked beside dest, then moved over it with BuildKit's local exporter
+// semantics (untar.go): directories merge, and entries of an existing dest
+// that the export does not name are kept.
 func (p *pending) commit() error {
 	if !p.dir {
 		if err := os.Chmod(p.tmp, 0o644); err != nil {
@@ -90,38 +100,62 @@ func (p *pending) commit() error {
 		}
 		return os.Rename(p.tmp, p.dest)
 	}
-	if err := p.unpack(); err != nil {
-		return err
-	}
-	// A directory output replaces the entries it writes and keeps the rest of
-	// an existing destination, as buildx's local exporter does.
-	if _, err := os.Stat(p.dest); os.IsNotExist(err) {
-		return os.Rename(p.tmp, p.dest)
-	}
-	entries, err := os.ReadDir(p.tmp)
+	u, err := p.unpack()
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		target := filepath.Join(p.dest, e.Name())
-		if err := os.RemoveAll(target); err != nil {
+	dest := p.dest
+	fi, err := os.Lstat(dest)
+	switch {
+	case os.IsNotExist(err):
+		if err := os.Rename(p.tmp, dest); err != nil {
 			return err
 		}
-		if err := os.Rename(filepath.Join(p.tmp, e.Name()), target); err != nil {
-			return err
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("output %s exists and is not a directory; type=local writes a directory", p.dest)
+	default:
+		if err := mergeDir(p.tmp, dest); err != nil {
+			return fmt.Errorf("output %s: %w", p.dest, err)
 		}
+		_ = os.RemoveAll(p.tmp) // what is left of this run's own tree
 	}
-	return os.Remove(p.tmp)
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return u.finish(root)
 }
 
-func (p *pending) unpack() error {
-	f, err := os.Open(p.tarball)
+// mergeDir moves the directory tmp over dest, its sibling or not.
+func mergeDir(tmp, dest string) error {
+	parent := filepath.Dir(dest)
+	if filepath.Dir(tmp) != parent {
+		return fmt.Errorf("%s is not beside %s", tmp, dest)
+	}
+	root, err := os.OpenRoot(parent)
 	if err != nil {
 		return err
+	}
+	defer root.Close()
+	return mergeInto(root, filepath.Base(tmp), filepath.Base(dest))
+}
+
+func (p *pending) unpack() (*unpacked, error) {
+	f, err := os.Open(p.tarball)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	defer os.Remove(p.tarball)
-	return extractTar(f, p.tmp)
+	root, err := os.OpenRoot(p.tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return unpackInto(f, root)
 }
 
 // discard removes a temporary output after a failed build.

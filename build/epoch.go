@@ -1,9 +1,7 @@
 package build
 
 import (
-	"fmt"
 	"maps"
-	"os"
 	"strconv"
 	"time"
 
@@ -62,22 +60,4 @@ func (h HostConfig) frontendAttrs() map[string]string {
 		m["attest:provenance"] = h.Provenance
 	}
 	return m
-}
-
-// entryTime is the mtime a tar entry unpacked to path had in the export.
-type entryTime struct {
-	path  string
-	mtime time.Time
-}
-
-// restoreTimes gives unpacked entries their exported mtimes (the epoch, for
-// a reproducible build), children before the directories that hold them.
-func restoreTimes(times []entryTime) error {
-	for i := len(times) - 1; i >= 0; i-- {
-		t := times[i]
-		if err := os.Chtimes(t.path, t.mtime, t.mtime); err != nil {
-			return fmt.Errorf("setting the mtime of %s: %w", t.path, err)
-		}
-	}
-	return nil
 }
