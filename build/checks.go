@@ -78,7 +78,7 @@ func fileCheck(ctx context.Context, ref gateway.Reference, c plan.FileCheck) ([]
 	}
 	m := os.FileMode(st.GetMode())
 	obs := verify.Stat{Exists: true, Mode: unixPerm(m), UID: st.GetUid(), GID: st.GetGid(), IsDir: m.IsDir()}
-	if c.Contains != "" && m.IsRegular() {
+	if !c.Contains.IsZero() && m.IsRegular() {
 		if obs.Content, err = ref.ReadFile(ctx, gateway.ReadRequest{Filename: c.Path}); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", c.Path, err)
 		}

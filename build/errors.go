@@ -36,12 +36,19 @@ func (e *GateError) Error() string {
 		parts = append(parts, msg)
 	}
 	for _, c := range e.Checks {
+		if len(c.Failures) == 0 {
+			parts = append(parts, fmt.Sprintf("checks of %q failed", c.Stage))
+			continue
+		}
 		first := c.Failures[0]
 		msg := fmt.Sprintf("checks of %q failed: %s: %s", c.Stage, first.Check, first.Message)
 		if n := len(c.Failures) - 1; n > 0 {
 			msg += fmt.Sprintf(" (and %d more)", n)
 		}
 		parts = append(parts, msg)
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "a gate failed")
 	}
 	msg := strings.Join(parts, "; ")
 	if len(e.Blocked) > 0 {

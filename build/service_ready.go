@@ -46,11 +46,8 @@ func (s *serviceRun) awaitReady(ctx context.Context, ctr gateway.Container, env 
 // checkReady runs every readiness check once.
 func (s *serviceRun) checkReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
 	rd := s.svc.Readiness
-	if rd.Log != "" {
-		if s.logRe == nil {
-			s.logRe = regexp.MustCompile(rd.Log) // validated when parsed
-		}
-		if !s.logRe.Match(s.log.bytes()) {
+	if !rd.Log.IsZero() {
+		if !rd.Log.Match(s.log.bytes()) {
 			return false, fmt.Sprintf("no log line matched %q", rd.Log)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,9 +31,8 @@ type serviceRun struct {
 	ports   map[string]int // by port name, set before it starts
 	log     *logTail
 	done    chan struct{} // closed once its container is released
-	// pending is a readiness command still running; logRe the log check.
+	// pending is a readiness command still running.
 	pending chan readyResult
-	logRe   *regexp.Regexp
 }
 
 // run starts the service once the services it needs are ready, waits until

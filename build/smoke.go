@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,10 +76,6 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- proc.Wait() }()
-	var logRe *regexp.Regexp
-	if c.Log != "" {
-		logRe = regexp.MustCompile(c.Log) // validated when the pipeline was parsed
-	}
 	deadline := time.NewTimer(c.Timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -97,7 +92,7 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 		case <-tick.C:
 		}
 		ready := true
-		if logRe != nil && !logRe.Match(log.bytes()) {
+		if !c.Log.IsZero() && !c.Log.Match(log.bytes()) {
 			ready, why = false, fmt.Sprintf("no log line matched %q", c.Log)
 		}
 		if ready && c.HTTPPath != "" {

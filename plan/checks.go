@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -28,8 +29,8 @@ type FileCheck struct {
 	// Owner is "uid" or "uid:gid"; empty is unchecked.
 	Owner string `json:"owner,omitempty"`
 	// Contains is a regular expression over the file's content.
-	Contains string `json:"contains,omitempty"`
-	Source   string `json:"source"`
+	Contains Pattern `json:"contains,omitzero"`
+	Source   string  `json:"source"`
 }
 
 // CommandCheck runs a command in the image and asserts its result.
@@ -38,8 +39,8 @@ type CommandCheck struct {
 	Args   []string `json:"args"`
 	Shell  bool     `json:"shell,omitempty"`
 	Exit   int      `json:"exit"`
-	Stdout string   `json:"stdout,omitempty"`
-	Stderr string   `json:"stderr,omitempty"`
+	Stdout Pattern  `json:"stdout,omitzero"`
+	Stderr Pattern  `json:"stderr,omitzero"`
 	Source string   `json:"source"`
 }
 
@@ -63,32 +64,35 @@ type SmokeCheck struct {
 	PortEnv    string        `json:"port_env,omitempty"`
 	HTTPPath   string        `json:"http_path,omitempty"`
 	HTTPStatus int           `json:"http_status,omitempty"`
-	HTTPBody   string        `json:"http_body,omitempty"`
-	Log        string        `json:"log,omitempty"`
+	HTTPBody   Pattern       `json:"http_body,omitzero"`
+	Log        LogPattern    `json:"log,omitzero"`
 	Timeout    time.Duration `json:"timeout"`
 	Env        []EnvVar      `json:"env,omitempty"`
 	Source     string        `json:"source"`
 }
 
-func planChecks(c *pipeline.Checks) *Checks {
+// planChecks plans the checks of stage; the patterns compile into ps.
+func planChecks(c *pipeline.Checks, stage string, ps *patterns) *Checks {
 	if c == nil {
 		return nil
 	}
+	key := func(k string) string { return fmt.Sprintf("checks.%s of stage %q", k, stage) }
 	out := &Checks{}
-	for _, f := range c.Files {
+	for i, f := range c.Files {
 		out.Files = append(out.Files, FileCheck{
 			Path: f.Path.Value, Exists: f.Exists, Mode: f.Mode.Value, Owner: f.Owner.Value,
-			Contains: f.Contains.Value, Source: f.Pos.String(),
+			Contains: ps.compile(f.Contains, key(fmt.Sprintf("files[%d].contains", i))), Source: f.Pos.String(),
 		})
 	}
-	for _, cc := range c.Commands {
+	for i, cc := range c.Commands {
 		name := cc.Name.Value
 		if name == "" {
 			name = cc.Run.String()
 		}
 		out.Commands = append(out.Commands, CommandCheck{
 			Name: name, Args: cc.Run.Args, Shell: cc.Run.Shell, Exit: cc.Exit,
-			Stdout: cc.Stdout.Value, Stderr: cc.Stderr.Value, Source: cc.Pos.String(),
+			Stdout: ps.compile(cc.Stdout, key(fmt.Sprintf("commands[%d].stdout", i))),
+			Stderr: ps.compile(cc.Stderr, key(fmt.Sprintf("commands[%d].stderr", i))), Source: cc.Pos.String(),
 		})
 	}
 	if m := c.Metadata; m != nil {
@@ -107,14 +111,16 @@ func planChecks(c *pipeline.Checks) *Checks {
 		out.Metadata = mc
 	}
 	if s := c.Smoke; s != nil {
-		sc := &SmokeCheck{PortEnv: s.PortEnv.Value, Log: s.Log.Value, Timeout: DefaultSmokeTimeout, Source: s.Pos.String()}
+		sc := &SmokeCheck{PortEnv: s.PortEnv.Value, Log: ps.compileLog(s.Log, key("smoke.log")),
+			Timeout: DefaultSmokeTimeout, Source: s.Pos.String()}
 		if s.Timeout.Value != "" {
 			if d, err := time.ParseDuration(s.Timeout.Value); err == nil {
 				sc.Timeout = d
 			}
 		}
 		if h := s.HTTP; h != nil {
-			sc.HTTPPath, sc.HTTPStatus, sc.HTTPBody = h.Path.Value, h.Status, h.Body.Value
+			sc.HTTPPath, sc.HTTPStatus = h.Path.Value, h.Status
+			sc.HTTPBody = ps.compile(h.Body, key("smoke.http.body"))
 			if sc.HTTPStatus == 0 {
 				sc.HTTPStatus = 200
 			}

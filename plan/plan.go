@@ -154,7 +154,10 @@ const Version = 2
 // manifests it detects in the context, and the context's ignore files and
 // manifests decide the excludes and the purity checks.
 func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, error) {
-	plan := stages(p, r)
+	plan, err := stages(p, r)
+	if err != nil {
+		return nil, err
+	}
 	ignores, err := readIgnores(context)
 	if err != nil {
 		return nil, err
@@ -170,14 +173,16 @@ func Make(p *pipeline.Pipeline, r *targets.Resolution, context fs.FS) (*Plan, er
 	return plan, nil
 }
 
-// stages is the part of the plan the pipeline alone decides.
-func stages(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
+// stages is the part of the plan the pipeline alone decides. Its error is
+// a pattern that does not compile (see Pattern).
+func stages(p *pipeline.Pipeline, r *targets.Resolution) (*Plan, error) {
+	ps := &patterns{}
 	plan := &Plan{Version: Version, Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
 	includes := map[string]bool{}
 	for _, name := range r.Stages {
 		s := p.Stage(name)
 		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s), AllowFailure: s.AllowFailure,
-			Reports: s.Reports.Value, Checks: planChecks(s.Checks)}
+			Reports: s.Reports.Value, Checks: planChecks(s.Checks, name, ps)}
 		if s.FromStage != "" {
 			st.Base.Stage = s.FromStage
 		} else {
@@ -202,8 +207,8 @@ func stages(p *pipeline.Pipeline, r *targets.Resolution) *Plan {
 	for _, t := range r.Targets {
 		plan.Targets = append(plan.Targets, Target{Stage: t.Stage, Gates: t.Gates})
 	}
-	planServices(p, plan) // services.go
-	return plan
+	planServices(p, plan, ps) // services.go
+	return plan, ps.err
 }
 
 func config(s *pipeline.Stage) Config {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -46,7 +47,7 @@ type ServicePort struct {
 // Readiness lists what must hold before a service counts as up: every
 // check that is set.
 type Readiness struct {
-	Log  string     `json:"log,omitempty"`
+	Log  LogPattern `json:"log,omitzero"`
 	TCP  string     `json:"tcp,omitempty"`
 	HTTP *ReadyHTTP `json:"http,omitempty"`
 	// Command runs in the service's container and must exit 0.
@@ -56,10 +57,10 @@ type Readiness struct {
 
 // ReadyHTTP is a GET of Path on the named port.
 type ReadyHTTP struct {
-	Port   string `json:"port"`
-	Path   string `json:"path"`
-	Status int    `json:"status"`
-	Body   string `json:"body,omitempty"`
+	Port   string  `json:"port"`
+	Path   string  `json:"path"`
+	Status int     `json:"status"`
+	Body   Pattern `json:"body,omitzero"`
 }
 
 // Service returns the planned service with the given name, or nil.
@@ -75,7 +76,7 @@ func (p *Plan) Service(name string) *Service {
 // planServices adds the services of the planned gates to the plan: each
 // gate gets its services in start order and the env entries that read
 // them, which leave its image config (they hold per-run ports).
-func planServices(p *pipeline.Pipeline, plan *Plan) {
+func planServices(p *pipeline.Pipeline, plan *Plan, ps *patterns) {
 	used := map[string]bool{}
 	for i := range plan.Stages {
 		st := &plan.Stages[i]
@@ -93,13 +94,13 @@ func planServices(p *pipeline.Pipeline, plan *Plan) {
 	}
 	for _, svc := range p.Services {
 		if used[svc.Name] {
-			plan.Services = append(plan.Services, planService(p, svc))
+			plan.Services = append(plan.Services, planService(p, svc, ps))
 		}
 	}
 	plan.Stages = orderForServices(plan)
 }
 
-func planService(p *pipeline.Pipeline, s *pipeline.Service) Service {
+func planService(p *pipeline.Pipeline, s *pipeline.Service, ps *patterns) Service {
 	out := Service{Name: s.Name, Image: s.Image.Value, Stage: s.Stage.Value, Timeout: DefaultServiceTimeout, Source: s.Pos.String()}
 	if s.Command != nil {
 		out.Command, out.Shell = s.Command.Args, s.Command.Shell
@@ -117,12 +118,14 @@ func planService(p *pipeline.Pipeline, s *pipeline.Service) Service {
 		out.Needs = append(out.Needs, n.Value)
 	}
 	if r := s.Readiness; r != nil {
-		out.Readiness = Readiness{Log: r.Log.Value, TCP: r.TCP.Value}
+		key := fmt.Sprintf("readiness of service %q.", s.Name) // as the parser names it
+		out.Readiness = Readiness{Log: ps.compileLog(r.Log, key+"log"), TCP: r.TCP.Value}
 		if r.Command != nil {
 			out.Readiness.Command, out.Readiness.Shell = r.Command.Args, r.Command.Shell
 		}
 		if h := r.HTTP; h != nil {
-			out.Readiness.HTTP = &ReadyHTTP{Port: h.Port.Value, Path: h.Path.Value, Status: h.Status, Body: h.Body.Value}
+			out.Readiness.HTTP = &ReadyHTTP{Port: h.Port.Value, Path: h.Path.Value, Status: h.Status,
+				Body: ps.compile(h.Body, key+"http.body")}
 		}
 	}
 	return out

@@ -26,30 +26,19 @@ func Command(c plan.CommandCheck, r CommandResult) []Failure {
 		fail("expected exit code %d, got %d%s%s", c.Exit, r.Exit, tail("stdout", r.Stdout), tail("stderr", r.Stderr))
 	}
 	for _, s := range []struct {
-		name, re string
-		out      []byte
+		name string
+		re   plan.Pattern
+		out  []byte
 	}{{"stdout", c.Stdout, r.Stdout}, {"stderr", c.Stderr, r.Stderr}} {
-		if s.re == "" {
-			continue
-		}
-		re, err := compile(s.re)
 		switch {
-		case err != nil:
-			fail("the check's %s %q is not a valid regular expression: %v", s.name, s.re, err)
-		case !re.Match(s.out) && strings.TrimSpace(string(s.out)) == "":
+		case s.re.IsZero():
+		case !s.re.Match(s.out) && strings.TrimSpace(string(s.out)) == "":
 			fail("expected %s matching %q, got no %s", s.name, s.re, s.name)
-		case !re.Match(s.out):
+		case !s.re.Match(s.out):
 			fail("expected %s matching %q, got no match%s", s.name, s.re, tail(s.name, s.out))
 		}
 	}
 	return out
-}
-
-// MatchLog reports whether a smoke check's log expression matches the
-// service's output so far. An invalid expression matches nothing.
-func MatchLog(re string, log []byte) bool {
-	r, err := compile(re)
-	return err == nil && r.Match(log)
 }
 
 // HTTPOK judges one answer to a smoke check's HTTP probe: the status must
@@ -66,14 +55,10 @@ func HTTPOK(c *plan.SmokeCheck, status int, body []byte) (ok bool, why string) {
 	if status != want {
 		return false, fmt.Sprintf("GET %s answered %d, expected %d", c.HTTPPath, status, want)
 	}
-	if c.HTTPBody == "" {
+	if c.HTTPBody.IsZero() {
 		return true, ""
 	}
-	re, err := compile(c.HTTPBody)
-	if err != nil {
-		return false, fmt.Sprintf("the check's body %q is not a valid regular expression: %v", c.HTTPBody, err)
-	}
-	if !re.Match(body) {
+	if !c.HTTPBody.Match(body) {
 		const max = 200
 		shown := body
 		if len(shown) > max {

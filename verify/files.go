@@ -71,14 +71,11 @@ func File(c plan.FileCheck, st Stat) []Failure {
 			out = fail("expected owner %s, found %d:%d", c.Owner, st.UID, st.GID)
 		}
 	}
-	if c.Contains != "" {
-		re, err := compile(c.Contains)
+	if !c.Contains.IsZero() {
 		switch {
-		case err != nil:
-			out = fail("the check's contains %q is not a valid regular expression: %v", c.Contains, err)
 		case st.IsDir:
 			out = fail("expected a file with content matching %q, found a directory", c.Contains)
-		case !re.Match(st.Content):
+		case !c.Contains.Match(st.Content):
 			out = fail("expected content matching %q, found no match in %d bytes%s", c.Contains, len(st.Content),
 				tail("content", st.Content))
 		}

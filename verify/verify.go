@@ -3,7 +3,6 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -33,15 +32,6 @@ func (f Failure) String() string {
 // TailLines is how many trailing lines of a command's output a Failure
 // quotes.
 const TailLines = 10
-
-// compile compiles a check's regular expression in multi-line mode, so
-// that ^ and $ match at line boundaries of file content and output.
-func compile(re string) (*regexp.Regexp, error) {
-	if _, err := regexp.Compile(re); err != nil {
-		return nil, err // worded without the (?m)
-	}
-	return regexp.Compile("(?m)" + re)
-}
 
 // tail renders the last TailLines lines of out, indented under a heading,
 // or "" when out is empty.
