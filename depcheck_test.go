@@ -74,3 +74,17 @@ func TestDockerImportUsesOnlyTheParser(t *testing.T) {
 		t.Error("dockerimport does not use BuildKit's instructions parser")
 	}
 }
+
+// The services runtime knows nothing of the build's runner: it reaches the
+// solve only through its own Session interface.
+func TestServicesDoNotImportBuild(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./services").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if d == "github.com/stagebuild/stagebuild/build" || d == "github.com/stagebuild/stagebuild/cli" || strings.HasPrefix(d, "github.com/spf13/cobra") {
+			t.Errorf("services depends on %s", d)
+		}
+	}
+}

@@ -19,8 +19,8 @@ import (
 
 // runChecks runs an image stage's checks against its solved ref, in
 // parallel. The error is for a check that could not run at all.
-func (r *runner) runChecks(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, stage string, ref gateway.Reference) (*CheckReport, error) {
-	ps := r.opts.Plan.Stage(stage)
+func (s *gwSession) runChecks(ctx context.Context, stage string, ref gateway.Reference) (*CheckReport, error) {
+	ps := s.r.opts.Plan.Stage(stage)
 	if ps.Checks == nil && ps.Purity == nil {
 		return nil, nil
 	}
@@ -39,7 +39,7 @@ func (r *runner) runChecks(ctx context.Context, gw gateway.Client, graph *llbgen
 			firstErr = err
 		}
 	}
-	cfg := graph.Stage(stage).Config.Config
+	cfg := s.graph.Stage(stage).Config.Config
 	if c := ps.Checks; c != nil {
 		if c.Metadata != nil {
 			add(verify.Metadata(c.Metadata, cfg), nil)
@@ -50,16 +50,16 @@ func (r *runner) runChecks(ctx context.Context, gw gateway.Client, graph *llbgen
 		}
 		for i, cc := range c.Commands {
 			wg.Add(1)
-			go func() { defer wg.Done(); add(r.commandCheck(ctx, gw, graph, stage, i, cc)) }()
+			go func() { defer wg.Done(); add(s.commandCheck(ctx, stage, i, cc)) }()
 		}
 		if c.Smoke != nil {
 			wg.Add(1)
-			go func() { defer wg.Done(); add(smokeTest(ctx, gw, ref, cfg, c.Smoke)) }()
+			go func() { defer wg.Done(); add(s.smokeTest(ctx, ref, cfg, c.Smoke)) }()
 		}
 	}
 	if ps.Purity != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); add(r.purityCheck(ctx, gw, graph, stage, ref, ps.Purity)) }()
+		go func() { defer wg.Done(); add(s.purityCheck(ctx, stage, ref, ps.Purity)) }()
 	}
 	wg.Wait()
 	if firstErr != nil {
@@ -108,10 +108,9 @@ func unixPerm(m os.FileMode) uint32 {
 	return p
 }
 
-func (r *runner) commandCheck(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, stage string, i int,
-	c plan.CommandCheck) ([]verify.Failure, error) {
+func (s *gwSession) commandCheck(ctx context.Context, stage string, i int, c plan.CommandCheck) ([]verify.Failure, error) {
 	name := fmt.Sprintf("[%s check %d] %s", stage, i+1, c.Name)
-	ref, err := r.solveState(ctx, gw, graph, graph.CommandCheck(stage, c, name))
+	ref, err := s.solve(ctx, s.graph.CommandCheck(stage, c, name))
 	if err != nil {
 		return nil, fmt.Errorf("command check %q: %w", c.Name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/services"
 )
 
 // Debug opens a container on the first gate that fails, while its services
@@ -54,15 +55,15 @@ func (d *Debug) claim(gate string) bool {
 }
 
 // debugGate runs the Debug process on a failed gate, if asked for.
-func (r *runner) debugGate(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, res *GateResult, svc *gateServices) error {
-	d := r.opts.Debug
+func (s *gwSession) debugGate(ctx context.Context, res *GateResult, svc *services.Gate) error {
+	d := s.r.opts.Debug
 	if d == nil || !d.claim(res.Gate) {
 		return nil
 	}
-	gs := graph.Stage(res.Gate)
+	gs := s.graph.Stage(res.Gate)
 	// The filesystem the test ran on: built already, and opening it runs
 	// nothing again (the test's own output filesystem may not be kept).
-	ref, err := r.solveState(ctx, gw, graph, gs.TestBase)
+	ref, err := s.solve(ctx, gs.TestBase)
 	if err != nil {
 		return fmt.Errorf("debug: the filesystem of gate %s: %w", res.Gate, err)
 	}
@@ -71,7 +72,7 @@ func (r *runner) debugGate(ctx context.Context, gw gateway.Client, graph *llbgen
 	var svcEnv []string
 	mounts := []gateway.Mount{{Dest: "/", Ref: ref, MountType: pb.MountType_BIND}}
 	if svc != nil {
-		vars, err := svc.vars(ctx)
+		vars, err := svc.Vars(ctx)
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func (r *runner) debugGate(ctx context.Context, gw gateway.Client, graph *llbgen
 	if d.Opening != nil {
 		d.Opening(res, svcEnv)
 	}
-	ctr, err := gw.NewContainer(ctx, gateway.NewContainerRequest{Mounts: mounts})
+	ctr, err := s.gw.NewContainer(ctx, gateway.NewContainerRequest{Mounts: mounts})
 	if err != nil {
 		return fmt.Errorf("debug: creating a container for gate %s: %w", res.Gate, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/stagebuild/stagebuild/llbgen"
@@ -39,18 +38,18 @@ func (g *GateResult) Blocking() bool { return !g.Passed && !g.Advisory }
 // runGate solves a gate's test command and judges its recorded result. The
 // error is for a broken build (the test could not run at all); a failing
 // test is a result with Passed false.
-func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, name string) (*GateResult, error) {
+func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, error) {
 	start := time.Now()
-	ps := r.opts.Plan.Stage(name)
-	gs := graph.Stage(name)
+	ps := s.r.opts.Plan.Stage(name)
+	gs := s.graph.Stage(name)
 	res := &GateResult{Gate: name, Advisory: ps.AllowFailure, Command: stepCommand(ps.Steps[len(ps.Steps)-1])}
 	// The gate's services start now, beside the rest of its build; its test
-	// waits for them, and they go when it ends (services.go).
-	svc := r.svc.start(ctx, gw, graph, name, name)
-	defer svc.end()
-	ref, err := r.solveState(ctx, gw, graph, gs.Result)
+	// waits for them, and they go when it ends (package services).
+	svc := s.r.svc.Start(ctx, s, name, name)
+	defer svc.End()
+	ref, err := s.solve(ctx, gs.Result)
 	if err != nil {
-		return nil, svc.explain(err)
+		return nil, svc.Explain(err)
 	}
 	exit, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: path.Join(llbgen.OutputDir, "exit")})
 	if err != nil {
@@ -65,9 +64,9 @@ func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.G
 		res.Log = tailLines(string(log), logTailLines)
 	}
 	if gs.Reports != nil {
-		rref, err := r.solveState(ctx, gw, graph, *gs.Reports)
+		rref, err := s.solve(ctx, *gs.Reports)
 		if err == nil {
-			err = r.collectReports(ctx, rref, res) // reports.go
+			err = s.r.collectReports(ctx, rref, res) // reports.go
 		}
 		if err != nil {
 			return nil, fmt.Errorf("gate %s: collecting reports from %s: %w", name, ps.Reports, err)
@@ -78,27 +77,11 @@ func (r *runner) runGate(ctx context.Context, gw gateway.Client, graph *llbgen.G
 		res.Duration = time.Duration(res.Summary.Time * float64(time.Second))
 	}
 	if !res.Passed { // stagebuild debug: a shell while the services run (debug.go)
-		if err := r.debugGate(ctx, gw, graph, res, svc); err != nil {
+		if err := s.debugGate(ctx, res, svc); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
-}
-
-func (r *runner) solveState(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, st llb.State) (gateway.Reference, error) {
-	def, err := graph.MarshalState(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	imports, err := cacheImports(gw)
-	if err != nil {
-		return nil, err
-	}
-	res, err := gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true, CacheImports: imports})
-	if err != nil {
-		return nil, err
-	}
-	return res.SingleRef()
 }
 
 func stepCommand(s plan.Step) string {

@@ -17,14 +17,14 @@ import (
 // runs its gates concurrently, and returns the target's result only if
 // every blocking gate and every check passed.
 func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Target) (*gateway.Result, *CheckReport, error) {
-	graph, err := r.generate(ctx, gw)
+	s, err := r.newSession(ctx, gw)
 	if err != nil {
 		return nil, nil, err
 	}
 	// The gates' services run until the last gate of this session that
-	// needs them ends (services.go).
-	r.svc.claim(gw, t.Gates)
-	defer r.svc.unclaim(gw, t.Gates...)
+	// needs them ends (package services).
+	r.svc.Claim(s, t.Gates)
+	defer r.svc.Unclaim(s, t.Gates...)
 	var (
 		wg       sync.WaitGroup
 		ref      gateway.Reference
@@ -37,15 +37,15 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 	go func() {
 		defer wg.Done()
 		// A gate among the target's own stages runs its test in this solve.
-		defer r.svc.startChain(ctx, gw, graph, t.Stage).end()
-		if ref, imageErr = r.solveState(ctx, gw, graph, graph.Stage(t.Stage).State); imageErr == nil {
-			if checks, imageErr = r.runChecks(ctx, gw, graph, t.Stage, ref); imageErr != nil {
+		defer r.svc.StartChain(ctx, s, t.Stage).End()
+		if ref, imageErr = s.solve(ctx, s.graph.Stage(t.Stage).State); imageErr == nil {
+			if checks, imageErr = s.runChecks(ctx, t.Stage, ref); imageErr != nil {
 				checks = nil // incomplete: the error says why
 			}
 		}
 	}()
 	for i, g := range t.Gates {
-		go func() { defer wg.Done(); gates[i], gateErrs[i] = r.gate(ctx, gw, graph, g) }()
+		go func() { defer wg.Done(); gates[i], gateErrs[i] = s.gate(ctx, g) }()
 	}
 	wg.Wait()
 	if err := combine(append([]error{imageErr}, gateErrs...)); err != nil {
@@ -63,7 +63,7 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 	if len(ge.Gates) > 0 || len(ge.Checks) > 0 {
 		return nil, checks, ge
 	}
-	img := graph.Stage(t.Stage).Config
+	img := s.graph.Stage(t.Stage).Config
 	for k, v := range r.opts.Labels {
 		if img.Config.Labels == nil {
 			img.Config.Labels = map[string]string{}
@@ -94,7 +94,8 @@ func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph
 }
 
 // gate runs a gate once per invocation, however many targets it guards.
-func (r *runner) gate(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, name string) (*GateResult, error) {
+func (s *gwSession) gate(ctx context.Context, name string) (*GateResult, error) {
+	r := s.r
 	r.mu.Lock()
 	call, ok := r.gates[name]
 	if !ok {
@@ -110,7 +111,7 @@ func (r *runner) gate(ctx context.Context, gw gateway.Client, graph *llbgen.Grap
 			return nil, ctx.Err()
 		}
 	}
-	call.res, call.err = r.runGate(ctx, gw, graph, name)
+	call.res, call.err = s.runGate(ctx, name)
 	close(call.done)
 	return call.res, call.err
 }

@@ -11,21 +11,19 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
 // purityCheck asserts that the image holds none of the packages and paths
 // that the pipeline gives only to the test side of its gates.
-func (r *runner) purityCheck(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, stage string,
-	ref gateway.Reference, pur *plan.Purity) ([]verify.Failure, error) {
-	source := r.opts.Plan.Pipeline
+func (s *gwSession) purityCheck(ctx context.Context, stage string, ref gateway.Reference, pur *plan.Purity) ([]verify.Failure, error) {
+	source := s.r.opts.Plan.Pipeline
 	fail := func(format string, args ...any) verify.Failure {
 		return verify.Failure{Check: "purity", Message: fmt.Sprintf(format, args...), Source: source}
 	}
 	var out []verify.Failure
-	installed, err := distributions(ctx, ref, graph.Stage(stage).Config.Config)
+	installed, err := distributions(ctx, ref, s.graph.Stage(stage).Config.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +32,7 @@ func (r *runner) purityCheck(ctx context.Context, gw gateway.Client, graph *llbg
 		forbidden[p.Name] = "declared in " + p.Manifest
 	}
 	for _, in := range pur.Installs {
-		added, err := r.installedBy(ctx, gw, graph, in)
+		added, err := s.installedBy(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -68,14 +66,14 @@ func (r *runner) purityCheck(ctx context.Context, gw gateway.Client, graph *llbg
 
 // installedBy lists the distributions (dist-info path → name) a test-side
 // stage has beyond its parent.
-func (r *runner) installedBy(ctx context.Context, gw gateway.Client, graph *llbgen.Graph, in plan.Install) (map[string]string, error) {
+func (s *gwSession) installedBy(ctx context.Context, in plan.Install) (map[string]string, error) {
 	sets := make([]map[string]string, 2)
 	for i, name := range []string{in.Stage, in.Parent} {
-		gs := graph.Stage(name)
+		gs := s.graph.Stage(name)
 		if gs == nil {
 			return nil, nil
 		}
-		ref, err := r.solveState(ctx, gw, graph, gs.State)
+		ref, err := s.solve(ctx, gs.State)
 		if err != nil {
 			return nil, fmt.Errorf("purity: solving %s: %w", name, err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/services"
 )
 
 // CheckMounts fails before any solve when the plan needs a secret or an
@@ -81,15 +82,15 @@ func (r *runner) attachables() ([]session.Attachable, error) {
 type secretStore struct {
 	extra map[string][]byte
 	user  secrets.SecretStore
-	// services serves the env files of gates with services (services.go).
-	services *serviceManager
+	// services serves the env files of gates with services.
+	services *services.Manager
 }
 
 func (s *secretStore) GetSecret(ctx context.Context, id string) ([]byte, error) {
 	if b, ok := s.extra[id]; ok {
 		return b, nil
 	}
-	if b, ok, err := s.services.secret(ctx, id); ok {
+	if b, ok, err := s.services.Secret(ctx, id); ok {
 		return b, err
 	}
 	if s.user != nil {

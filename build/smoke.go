@@ -1,38 +1,35 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/services"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
-const smokeLogLines = 30
+// portsDir holds the lock files of the ports handed out to services and
+// smoke tests.
+func portsDir() string { return filepath.Join(os.TempDir(), "stagebuild-ports") }
 
 // smokeTest starts the image's own entrypoint in a container on the daemon's
 // host network, with a port allocated for this run passed in through
 // PortEnv, and waits until the log and/or HTTP expectation is met.
-func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cfg ocispecs.ImageConfig,
+func (s *gwSession) smokeTest(ctx context.Context, ref gateway.Reference, cfg ocispecs.ImageConfig,
 	c *plan.SmokeCheck) ([]verify.Failure, error) {
-	fail := func(msg string, log *logTail) ([]verify.Failure, error) {
+	fail := func(msg string, log *services.LogTail) ([]verify.Failure, error) {
 		if log != nil {
-			if lines := log.tail(smokeLogLines); len(lines) > 0 {
+			if lines := log.Tail(services.LogLines); len(lines) > 0 {
 				msg += "; last log lines:\n" + strings.Join(lines, "\n")
 			} else {
 				msg += "; the container printed nothing"
@@ -48,17 +45,15 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 	for _, e := range c.Env {
 		env = append(env, e.Key+"="+e.Value)
 	}
-	port, release, err := allocatePort()
+	port, release, err := s.r.ports.Allocate()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("smoke test: %w", err)
 	}
 	defer release()
 	if c.PortEnv != "" {
 		env = append(env, c.PortEnv+"="+strconv.Itoa(port))
 	}
-	ctr, err := gw.NewContainer(ctx, gateway.NewContainerRequest{
-		Mounts: []gateway.Mount{{Dest: "/", Ref: ref, MountType: pb.MountType_BIND}},
-	})
+	ctr, err := s.Container(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("smoke test: starting a container: %w", err)
 	}
@@ -67,7 +62,7 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 		defer cancel()
 		_ = ctr.Release(rctx)
 	}()
-	log := &logTail{}
+	log := &services.LogTail{}
 	proc, err := ctr.Start(ctx, gateway.StartRequest{
 		Args: args, Env: env, Cwd: cfg.WorkingDir, User: cfg.User, Stdout: log, Stderr: log,
 	})
@@ -92,12 +87,12 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 		case <-tick.C:
 		}
 		ready := true
-		if !c.Log.IsZero() && !c.Log.Match(log.bytes()) {
+		if !c.Log.IsZero() && !c.Log.Match(log.Bytes()) {
 			ready, why = false, fmt.Sprintf("no log line matched %q", c.Log)
 		}
 		if ready && c.HTTPPath != "" {
 			var ok bool
-			ok, why = probe(ctx, port, c)
+			ok, why = services.ProbeHTTP(ctx, port, c)
 			ready = ok
 		}
 		if ready {
@@ -106,75 +101,3 @@ func smokeTest(ctx context.Context, gw gateway.Client, ref gateway.Reference, cf
 		}
 	}
 }
-
-func probe(ctx context.Context, port int, c *plan.SmokeCheck) (bool, string) {
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, c.HTTPPath)
-	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, fmt.Sprintf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	ok, why := verify.HTTPOK(c, resp.StatusCode, body)
-	if !ok {
-		why = fmt.Sprintf("GET %s: %s", url, why)
-	}
-	return ok, why
-}
-
-// allocatePort picks a free port on 127.0.0.1 and holds a lock on it until
-// release, so parallel stagebuild processes never hand out the same port.
-func allocatePort() (int, func(), error) {
-	dir := filepath.Join(os.TempDir(), "stagebuild-ports")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return 0, nil, fmt.Errorf("smoke test: %w", err)
-	}
-	for attempt := 0; attempt < 50; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, nil, fmt.Errorf("smoke test: allocating a port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
-		if err != nil {
-			return 0, nil, fmt.Errorf("smoke test: %w", err)
-		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-			f.Close()
-			continue
-		}
-		return port, func() { f.Close() }, nil
-	}
-	return 0, nil, fmt.Errorf("smoke test: no free port found")
-}
-
-// logTail collects a container's output.
-type logTail struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logTail) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buf.Len() > 4<<20 {
-		b := append([]byte(nil), l.buf.Bytes()[l.buf.Len()-(1<<20):]...)
-		l.buf.Reset()
-		l.buf.Write(b)
-	}
-	return l.buf.Write(p)
-}
-
-func (l *logTail) Close() error { return nil }
-
-func (l *logTail) bytes() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]byte(nil), l.buf.Bytes()...)
-}
-
-func (l *logTail) tail(n int) []string { return tailLines(string(l.bytes()), n) }

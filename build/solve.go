@@ -17,6 +17,7 @@ import (
 
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/plan"
+	"github.com/stagebuild/stagebuild/services"
 )
 
 // DefaultReportsDir is where gate reports go when Options.ReportsDir is
@@ -99,8 +100,10 @@ type runner struct {
 
 	mu    sync.Mutex
 	gates map[string]*gateCall
-	// svc runs the services beside the gates (services.go).
-	svc *serviceManager
+	// svc runs the services beside the gates.
+	svc *services.Manager
+	// ports hands out the services' and smoke tests' ports.
+	ports *services.Ports
 }
 
 type gateCall struct {
@@ -133,7 +136,8 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	abs, _ := filepath.Abs(opts.ContextDir)
 	// One context identity per invocation, shared by every target's session.
 	r := &runner{opts: opts, prog: prog, localID: identity.NewID(), logs: prog.logs, ctxKey: abs, gates: map[string]*gateCall{}}
-	r.svc = newServiceManager(r)
+	r.ports = &services.Ports{Dir: portsDir()}
+	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel, Ports: r.ports})
 	targets := opts.Plan.Targets
 	results := make([]TargetResult, len(targets))
 	errs := make([]error, len(targets))

@@ -136,17 +136,17 @@ func describeImageOutput(o buildflags.Output) string {
 func (r *runner) exportCacheOnly(ctx context.Context, c Client, so client.SolveOpt, t plan.Target) error {
 	so.Exports = nil
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		graph, err := r.generate(ctx, gw)
+		s, err := r.newSession(ctx, gw)
 		if err != nil {
 			return nil, err
 		}
 		// One result holding the target and the gates' verdicts: a merge,
 		// whose inputs' chains a mode=max export includes.
-		states := []llb.State{graph.Stage(t.Stage).State}
+		states := []llb.State{s.graph.Stage(t.Stage).State}
 		for _, g := range t.Gates {
-			states = append(states, graph.Stage(g).Result)
+			states = append(states, s.graph.Stage(g).Result)
 		}
-		ref, err := r.solveState(ctx, gw, graph, llb.Merge(states, llb.WithCustomName("[internal] cache export after a failed gate")))
+		ref, err := s.solve(ctx, llb.Merge(states, llb.WithCustomName("[internal] cache export after a failed gate")))
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagebuild/stagebuild/build"
+	"github.com/stagebuild/stagebuild/services"
 )
 
 // exitStatusError makes stagebuild exit with a given code: that of the
@@ -155,7 +156,7 @@ func (nopCloser) Close() error { return nil }
 
 // printServiceError shows a service that did not come up, with its last
 // log lines.
-func printServiceError(s Streams, e *build.ServiceError) {
+func printServiceError(s Streams, e *services.Error) {
 	fmt.Fprintf(s.Err, "------ service %s (for gate %s): %s ------\n", e.Service, e.Gate, e.Reason)
 	if len(e.Log) == 0 {
 		fmt.Fprintln(s.Err, "(the service printed nothing)")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
+	"github.com/stagebuild/stagebuild/services"
 )
 
 // printSummary reports every gate (status, duration, test counts, the
@@ -20,7 +21,7 @@ func printSummary(s Streams, res *build.Result, outputs map[string][]buildflags.
 			printGate(s, g)
 		}
 	}
-	var se *build.ServiceError
+	var se *services.Error
 	if errors.As(err, &se) { // a service did not come up (debug.go)
 		printServiceError(s, se)
 	}

@@ -1,4 +1,4 @@
-package build
+package services
 
 import (
 	"bytes"
@@ -19,9 +19,10 @@ type vertex struct {
 	closed bool
 }
 
-func (r *runner) newVertex(name string) *vertex {
+// newVertex shows a vertex named name on ch, which done closes.
+func newVertex(ch chan *client.SolveStatus, name string) *vertex {
 	now := time.Now()
-	v := &vertex{ch: r.prog.channel(), v: client.Vertex{Digest: digest.FromString("stagebuild:" + identity.NewID()), Name: name, Started: &now}}
+	v := &vertex{ch: ch, v: client.Vertex{Digest: digest.FromString("stagebuild:" + identity.NewID()), Name: name, Started: &now}}
 	cp := v.v
 	v.send(&client.SolveStatus{Vertexes: []*client.Vertex{&cp}})
 	return v
@@ -68,7 +69,7 @@ func (v *vertex) done(err error) {
 // vertexWriter keeps a container's output and shows it on its vertex until
 // the vertex is done.
 type vertexWriter struct {
-	log *logTail
+	log *LogTail
 	vtx *vertex
 }
 

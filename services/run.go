@@ -1,4 +1,4 @@
-package build
+package services
 
 import (
 	"context"
@@ -11,14 +11,12 @@ import (
 	"time"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/solver/pb"
 
-	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-// serviceRun is one service's container in one build session.
-type serviceRun struct {
+// run is one service's container in one build session.
+type run struct {
 	svc   *plan.Service
 	users map[string]bool // the gates that still need it
 	// cancel stops it; nil until it is started. stopped says that it was
@@ -29,7 +27,7 @@ type serviceRun struct {
 	ready   chan struct{}   // closed once it is ready, or err is set
 	err     error
 	ports   map[string]int // by port name, set before it starts
-	log     *logTail
+	log     *LogTail
 	done    chan struct{} // closed once its container is released
 	// pending is a readiness command still running.
 	pending chan readyResult
@@ -37,22 +35,22 @@ type serviceRun struct {
 
 // run starts the service once the services it needs are ready, waits until
 // it is ready, and releases its container when ctx ends.
-func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, graph *llbgen.Graph, gate string, deps []*serviceRun) {
+func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, deps []*run) {
 	defer close(s.done)
-	s.log = &logTail{}
+	s.log = &LogTail{}
 	var cleanup []func()
 	defer func() {
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
 		}
 	}()
-	vtx := r.newVertex(fmt.Sprintf("[service %s for %s] start", s.svc.Name, gate))
+	vtx := newVertex(m.opts.Progress(), fmt.Sprintf("[service %s for %s] start", s.svc.Name, gate))
 	fail := func(format string, args ...any) {
 		reason := fmt.Sprintf(format, args...)
 		if ctx.Err() != nil {
 			reason = "interrupted while starting: " + ctx.Err().Error()
 		}
-		s.err = &ServiceError{Service: s.svc.Name, Gate: gate, Reason: reason, Log: s.log.tail(smokeLogLines)}
+		s.err = &Error{Service: s.svc.Name, Gate: gate, Reason: reason, Log: s.log.Tail(LogLines)}
 		if s.stopped.Load() && s.parent.Err() == nil {
 			// Its gates ended before it was ready, e.g. on a cached verdict.
 			vtx.rename(fmt.Sprintf("[service %s for %s] not needed: its gates ended first", s.svc.Name, gate))
@@ -74,19 +72,14 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 			return
 		}
 	}
-	st, cfg, err := graph.Service(s.svc.Name)
+	ref, cfg, err := sess.Image(ctx, s.svc.Name)
 	if err != nil {
 		fail("%v", err)
 		return
 	}
-	ref, err := r.solveState(ctx, gw, graph, st)
-	if err != nil {
-		fail("building its image: %v", err)
-		return
-	}
 	s.ports = map[string]int{}
 	for _, p := range s.svc.Ports {
-		port, release, err := allocatePort()
+		port, release, err := m.opts.Ports.Allocate()
 		if err != nil {
 			fail("%v", err)
 			return
@@ -94,8 +87,8 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 		cleanup = append(cleanup, release)
 		s.ports[p.Name] = port
 	}
-	env := s.environ(cfg.Config.Env, deps)
-	args := append(append([]string{}, cfg.Config.Entrypoint...), cfg.Config.Cmd...)
+	env := s.environ(cfg.Env, deps)
+	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(s.svc.Command) > 0 {
 		args = argv(s.svc.Command, s.svc.Shell)
 	}
@@ -108,9 +101,7 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 	// Plain progress prints a vertex's name once, when it appears: a log
 	// line carries the command and ports into every mode.
 	vtx.logf([]byte(started + "\n"))
-	ctr, err := gw.NewContainer(ctx, gateway.NewContainerRequest{
-		Mounts: []gateway.Mount{{Dest: "/", Ref: ref, MountType: pb.MountType_BIND}},
-	})
+	ctr, err := sess.Container(ctx, ref)
 	if err != nil {
 		fail("creating its container: %v", err)
 		return
@@ -121,14 +112,14 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 		_ = ctr.Release(rctx)
 	})
 	out := &vertexWriter{log: s.log, vtx: vtx}
-	proc, err := ctr.Start(ctx, gateway.StartRequest{Args: args, Env: env, Cwd: cfg.Config.WorkingDir, User: cfg.Config.User, Stdout: out, Stderr: out})
+	proc, err := ctr.Start(ctx, gateway.StartRequest{Args: args, Env: env, Cwd: cfg.WorkingDir, User: cfg.User, Stdout: out, Stderr: out})
 	if err != nil {
 		fail("starting %q: %v", strings.Join(args, " "), err)
 		return
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- proc.Wait() }()
-	if why := s.awaitReady(ctx, ctr, env, cfg.Config.WorkingDir, cfg.Config.User, exited); why != "" {
+	if why := s.awaitReady(ctx, ctr, env, cfg.WorkingDir, cfg.User, exited); why != "" {
 		fail("%s", why)
 		return
 	}
@@ -139,7 +130,7 @@ func (s *serviceRun) run(ctx context.Context, r *runner, gw gateway.Client, grap
 
 // environ is the service's env: the image's, its ports, then its own env
 // with the ports of the services it needs filled in.
-func (s *serviceRun) environ(image []string, deps []*serviceRun) []string {
+func (s *run) environ(image []string, deps []*run) []string {
 	env := append([]string(nil), image...)
 	for _, p := range s.svc.Ports {
 		env = append(env, p.Env+"="+strconv.Itoa(s.ports[p.Name]))
@@ -156,7 +147,7 @@ func (s *serviceRun) environ(image []string, deps []*serviceRun) []string {
 	return env
 }
 
-func (s *serviceRun) describePorts() string {
+func (s *run) describePorts() string {
 	var parts []string
 	for _, p := range s.svc.Ports {
 		parts = append(parts, fmt.Sprintf("%s=%s:%d", p.Name, plan.ServiceHost, s.ports[p.Name]))

@@ -1,4 +1,4 @@
-package build
+package services
 
 import (
 	"context"
@@ -8,30 +8,28 @@ import (
 	"strconv"
 	"strings"
 
-	gateway "github.com/moby/buildkit/frontend/gateway/client"
-
 	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-// gateServices are the services of one gate's run.
-type gateServices struct {
-	m      *serviceManager
-	gw     gateway.Client
+// Gate is the services of one gate's run.
+type Gate struct {
+	m      *Manager
+	sess   Session
 	gate   string
 	holder string
 	stage  *plan.Stage
 	env    []string // the gate's image env, for ${NAME} in its service env
-	runs   []*serviceRun
+	runs   []*run
 }
 
 // wait returns once every service is ready, or the first failure.
-func (gs *gateServices) wait(ctx context.Context) error {
-	for _, run := range gs.runs {
+func (gs *Gate) wait(ctx context.Context) error {
+	for _, r := range gs.runs {
 		select {
-		case <-run.ready:
-			if run.err != nil {
-				return run.err
+		case <-r.ready:
+			if r.err != nil {
+				return r.err
 			}
 		case <-ctx.Done():
 			return ctx.Err()
@@ -41,12 +39,12 @@ func (gs *gateServices) wait(ctx context.Context) error {
 }
 
 // failure is the first service failure, once known.
-func (gs *gateServices) failure() error {
-	for _, run := range gs.runs {
+func (gs *Gate) failure() error {
+	for _, r := range gs.runs {
 		select {
-		case <-run.ready:
-			if run.err != nil {
-				return run.err
+		case <-r.ready:
+			if r.err != nil {
+				return r.err
 			}
 		default:
 		}
@@ -54,9 +52,9 @@ func (gs *gateServices) failure() error {
 	return nil
 }
 
-// explain prefers a service's failure to the error of the test's solve,
+// Explain prefers a service's failure to the error of the test's solve,
 // which only says that the env file could not be read.
-func (gs *gateServices) explain(err error) error {
+func (gs *Gate) Explain(err error) error {
 	if gs != nil {
 		if serr := gs.failure(); serr != nil {
 			return serr
@@ -65,31 +63,31 @@ func (gs *gateServices) explain(err error) error {
 	return err
 }
 
-// end stops serving the env file and releases the services no other gate
+// End stops serving the env file and releases the services no other gate
 // of the session needs.
-func (gs *gateServices) end() {
+func (gs *Gate) End() {
 	if gs == nil {
 		return
 	}
 	id := llbgen.ServicesSecretID(gs.gate)
 	gs.m.mu.Lock()
-	gs.m.gates[id] = slices.DeleteFunc(gs.m.gates[id], func(x *gateServices) bool { return x == gs })
+	gs.m.gates[id] = slices.DeleteFunc(gs.m.gates[id], func(x *Gate) bool { return x == gs })
 	if len(gs.m.gates[id]) == 0 {
 		delete(gs.m.gates, id)
 	}
 	gs.m.mu.Unlock()
-	gs.m.unclaim(gs.gw, gs.holder)
+	gs.m.Unclaim(gs.sess, gs.holder)
 }
 
-// vars waits for the services and returns the gate's service env with
+// Vars waits for the services and returns the gate's service env with
 // every ${services…} and ${NAME} expanded.
-func (gs *gateServices) vars(ctx context.Context) ([]plan.EnvVar, error) {
+func (gs *Gate) Vars(ctx context.Context) ([]plan.EnvVar, error) {
 	if err := gs.wait(ctx); err != nil {
 		return nil, err
 	}
 	ports := map[string]map[string]int{}
-	for _, run := range gs.runs {
-		ports[run.svc.Name] = run.ports
+	for _, r := range gs.runs {
+		ports[r.svc.Name] = r.ports
 	}
 	env := append([]string(nil), gs.env...)
 	var out []plan.EnvVar
@@ -102,9 +100,9 @@ func (gs *gateServices) vars(ctx context.Context) ([]plan.EnvVar, error) {
 	return out, nil
 }
 
-// envFile renders vars as the file the test wrapper sources.
-func (gs *gateServices) envFile(ctx context.Context) ([]byte, error) {
-	vars, err := gs.vars(ctx)
+// envFile renders Vars as the file the test wrapper sources.
+func (gs *Gate) envFile(ctx context.Context) ([]byte, error) {
+	vars, err := gs.Vars(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -1,21 +1,35 @@
-package build
+package services
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-type fakeGW struct {
-	gateway.Client
-	id int
+// fakeSession stands for one build session; claims and env files never
+// solve or start anything.
+type fakeSession struct {
+	id  int
+	env []string
 }
 
-func servicesRunner() *runner {
-	pl := &plan.Plan{
+func (f *fakeSession) Image(context.Context, string) (gateway.Reference, ocispecs.ImageConfig, error) {
+	return nil, ocispecs.ImageConfig{}, errors.New("no images in these tests")
+}
+
+func (f *fakeSession) Container(context.Context, gateway.Reference) (gateway.Container, error) {
+	return nil, errors.New("no containers in these tests")
+}
+
+func (f *fakeSession) Env(string) []string { return f.env }
+
+func testPlan() *plan.Plan {
+	return &plan.Plan{
 		Stages: []plan.Stage{
 			{Name: "a", Gate: true, Services: []string{"db"}},
 			{Name: "b", Gate: true, Services: []string{"db", "api"},
@@ -23,46 +37,42 @@ func servicesRunner() *runner {
 		},
 		Services: []plan.Service{{Name: "db"}, {Name: "api", Needs: []string{"db"}}},
 	}
-	r := &runner{opts: Options{Plan: pl}}
-	r.svc = newServiceManager(r)
-	return r
 }
 
 // started marks a claimed run as started, with a cancel that records the
 // release.
-func started(run *serviceRun, released *[]string) {
-	run.cancel = func() {
-		*released = append(*released, run.svc.Name)
-		close(run.done)
+func started(r *run, released *[]string) {
+	r.cancel = func() {
+		*released = append(*released, r.svc.Name)
+		close(r.done)
 	}
 }
 
 // A service two gates share runs until the last of them ends; each
 // session has its own.
 func TestServiceClaims(t *testing.T) {
-	r := servicesRunner()
-	m := r.svc
-	gw1, gw2 := &fakeGW{id: 1}, &fakeGW{id: 2}
-	m.claim(gw1, []string{"a", "b"})
-	m.claim(gw2, []string{"a"})
+	m := New(testPlan(), Options{})
+	s1, s2 := &fakeSession{id: 1}, &fakeSession{id: 2}
+	m.Claim(s1, []string{"a", "b"})
+	m.Claim(s2, []string{"a"})
 	var released []string
-	for _, gw := range []gateway.Client{gw1, gw2} {
-		for _, run := range m.runs[gw] {
-			started(run, &released)
+	for _, s := range []Session{s1, s2} {
+		for _, r := range m.runs[s] {
+			started(r, &released)
 		}
 	}
-	if m.runs[gw1]["db"] == m.runs[gw2]["db"] {
+	if m.runs[s1]["db"] == m.runs[s2]["db"] {
 		t.Fatal("two sessions share one db")
 	}
-	m.unclaim(gw1, "a")
+	m.Unclaim(s1, "a")
 	if len(released) != 0 {
 		t.Fatalf("released %v while gate b still needs them", released)
 	}
-	m.unclaim(gw1, "b")
+	m.Unclaim(s1, "b")
 	if len(released) != 2 {
 		t.Fatalf("released %v after the last gate of session 1, want db and api", released)
 	}
-	m.unclaim(gw2, "a")
+	m.Unclaim(s2, "a")
 	if len(released) != 3 || len(m.runs) != 0 {
 		t.Fatalf("released %v, %d sessions left", released, len(m.runs))
 	}
@@ -71,14 +81,15 @@ func TestServiceClaims(t *testing.T) {
 // The env file fills in the run's ports, expands ${NAME} from the gate's
 // env and the entries before, and quotes for the shell.
 func TestServicesEnvFile(t *testing.T) {
-	r := servicesRunner()
-	ready := func(name string, ports map[string]int) *serviceRun {
-		run := &serviceRun{svc: r.opts.Plan.Service(name), ports: ports, ready: make(chan struct{})}
-		close(run.ready)
-		return run
+	pl := testPlan()
+	m := New(pl, Options{})
+	ready := func(name string, ports map[string]int) *run {
+		r := &run{svc: pl.Service(name), ports: ports, ready: make(chan struct{})}
+		close(r.ready)
+		return r
 	}
-	gs := &gateServices{m: r.svc, gate: "b", stage: r.opts.Plan.Stage("b"), env: []string{"NAME=notes"},
-		runs: []*serviceRun{ready("db", map[string]int{"pg": 5432}), ready("api", map[string]int{"http": 40123})}}
+	gs := &Gate{m: m, gate: "b", stage: pl.Stage("b"), env: []string{"NAME=notes"},
+		runs: []*run{ready("db", map[string]int{"pg": 5432}), ready("api", map[string]int{"http": 40123})}}
 	b, err := gs.envFile(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -87,13 +98,13 @@ func TestServicesEnvFile(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("env file\n%s\nwant\n%s", b, want)
 	}
-	failed := &serviceRun{svc: r.opts.Plan.Service("db"), ready: make(chan struct{}), err: &ServiceError{Service: "db", Gate: "b", Reason: "not ready"}}
+	failed := &run{svc: pl.Service("db"), ready: make(chan struct{}), err: &Error{Service: "db", Gate: "b", Reason: "not ready"}}
 	close(failed.ready)
-	gs.runs = []*serviceRun{failed}
+	gs.runs = []*run{failed}
 	if _, err := gs.envFile(context.Background()); err == nil || err.Error() != `service "db" (for gate "b"): not ready` {
 		t.Errorf("env file of a failed service: %v", err)
 	}
-	if _, ok, _ := r.svc.secret(context.Background(), "stagebuild-services-b"); ok {
+	if _, ok, _ := m.Secret(context.Background(), "stagebuild-services-b"); ok {
 		t.Error("a gate that is not being solved served its env")
 	}
 }

@@ -1,4 +1,4 @@
-package build
+package services
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 
 // awaitReady polls the readiness checks until all hold, and returns why
 // not when the process exits or the timeout passes first ("" when ready).
-func (s *serviceRun) awaitReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string, exited <-chan error) string {
+func (s *run) awaitReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string, exited <-chan error) string {
 	deadline := time.NewTimer(s.svc.Timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -44,10 +44,10 @@ func (s *serviceRun) awaitReady(ctx context.Context, ctr gateway.Container, env 
 }
 
 // checkReady runs every readiness check once.
-func (s *serviceRun) checkReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
+func (s *run) checkReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
 	rd := s.svc.Readiness
 	if !rd.Log.IsZero() {
-		if !rd.Log.Match(s.log.bytes()) {
+		if !rd.Log.Match(s.log.Bytes()) {
 			return false, fmt.Sprintf("no log line matched %q", rd.Log)
 		}
 	}
@@ -60,7 +60,7 @@ func (s *serviceRun) checkReady(ctx context.Context, ctr gateway.Container, env 
 		c.Close()
 	}
 	if h := rd.HTTP; h != nil {
-		if ok, why := probe(ctx, s.ports[h.Port], &plan.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}); !ok {
+		if ok, why := ProbeHTTP(ctx, s.ports[h.Port], &plan.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}); !ok {
 			return false, why
 		}
 	}
@@ -85,7 +85,7 @@ type readyResult struct {
 // readyCommand runs the readiness command in the service's container. One
 // that takes long is left running (stopping it would end the container)
 // and its result read on a later check.
-func (s *serviceRun) readyCommand(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
+func (s *run) readyCommand(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
 	if s.pending == nil {
 		ch := make(chan readyResult, 1)
 		s.pending = ch
