@@ -55,8 +55,9 @@ func TestTLSHint(t *testing.T) {
 	}
 	// With a bundle given, the hint says to check it instead.
 	r3, d3 := runnerWithLog("error: invalid peer certificate: UnknownIssuer\n", true)
-	if got := r3.withTLSHint(errdefs.WrapVertex(base, d3)); !strings.HasSuffix(got.Error(), "\n"+TLSHintWithCA) {
-		t.Errorf("with a CA: %v", got)
+	want := `process "/bin/sh -c pip install six" did not complete successfully: exit code: 1` + "\n" + TLSHintWithCA
+	if got := r3.withTLSHint(errdefs.WrapVertex(base, d3)); got.Error() != want {
+		t.Errorf("with a CA:\n got %v\nwant %s", got, want)
 	}
 }
 
@@ -67,8 +68,9 @@ func TestTLSHintOnGate(t *testing.T) {
 	ge := &GateError{Gates: []*GateResult{{Gate: "tests", Command: "pytest", ExitCode: 1,
 		Log: []string{"E   urllib3.exceptions.SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] unable to get local issuer certificate"}}}}
 	err := r.withTLSHint(ge)
-	if !errors.As(err, new(*GateError)) || !strings.HasSuffix(err.Error(), "\n"+TLSHint) {
-		t.Errorf("gate error = %v", err)
+	want := `gate "tests" failed: pytest exited with code 1` + "\n" + TLSHint
+	if !errors.As(err, new(*GateError)) || err.Error() != want {
+		t.Errorf("gate error\n got %v\nwant %s", err, want)
 	}
 	for _, l := range []string{
 		"curl: (60) SSL certificate problem: self signed certificate in certificate chain",

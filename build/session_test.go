@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -90,8 +89,11 @@ func TestSecretStore(t *testing.T) {
 	if _, err := r.attachables(); err != nil {
 		t.Errorf("secrets only: %v", err)
 	}
-	r.opts.SSH = []sshprovider.AgentConfig{{ID: "default", Paths: []string{filepath.Join(t.TempDir(), "no-agent.sock")}}}
-	if _, err := r.attachables(); err == nil || !strings.HasPrefix(err.Error(), "--ssh: ") {
-		t.Errorf("a missing agent socket: %v", err)
+	sock := filepath.Join(t.TempDir(), "no-agent.sock")
+	r.opts.SSH = []sshprovider.AgentConfig{{ID: "default", Paths: []string{sock}}}
+	want := "--ssh: failed to convert agent config {default [" + sock + `] false}: failed to convert agent config for ID: "default": stat ` +
+		sock + ": no such file or directory"
+	if _, err := r.attachables(); err == nil || err.Error() != want {
+		t.Errorf("a missing agent socket:\n got %v\nwant %s", err, want)
 	}
 }
