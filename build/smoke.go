@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,12 +14,17 @@ import (
 
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/services"
+	"github.com/stagebuild/stagebuild/state"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
-// portsDir holds the lock files of the ports handed out to services and
-// smoke tests.
-func portsDir() string { return filepath.Join(os.TempDir(), "stagebuild-ports") }
+// newPorts hands out the ports of services and smoke tests, locked in the
+// state dir's ports/ (never in a shared place such as /tmp, where another
+// user could lock every port).
+func newPorts() *services.Ports {
+	dir, err := state.Dir()
+	return &services.Ports{Dir: filepath.Join(dir, "ports"), Err: err}
+}
 
 // smokeTest starts the image's own entrypoint in a container on the daemon's
 // host network, with a port allocated for this run passed in through

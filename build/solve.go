@@ -136,7 +136,7 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	abs, _ := filepath.Abs(opts.ContextDir)
 	// One context identity per invocation, shared by every target's session.
 	r := &runner{opts: opts, prog: prog, localID: identity.NewID(), logs: prog.logs, ctxKey: abs, gates: map[string]*gateCall{}}
-	r.ports = &services.Ports{Dir: portsDir()}
+	r.ports = newPorts()
 	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel, Ports: r.ports})
 	targets := opts.Plan.Targets
 	results := make([]TargetResult, len(targets))

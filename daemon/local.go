@@ -25,14 +25,19 @@ type Local struct {
 	Config string
 }
 
-// LocalDaemon returns the local daemon's paths.
-func LocalDaemon() Local {
-	dir := filepath.Join(state.Dir(), "buildkitd")
+// LocalDaemon returns the local daemon's paths; the error is a missing
+// state dir (state.Dir).
+func LocalDaemon() (Local, error) {
+	sd, err := state.Dir()
+	if err != nil {
+		return Local{}, err
+	}
+	dir := filepath.Join(sd, "buildkitd")
 	cfg := os.Getenv("STAGEBUILD_BUILDKITD_CONFIG")
 	if cfg == "" {
-		cfg = filepath.Join(state.Dir(), "buildkitd.toml")
+		cfg = filepath.Join(sd, "buildkitd.toml")
 	}
-	return Local{Dir: dir, Socket: filepath.Join(dir, "buildkitd.sock"), Config: cfg}
+	return Local{Dir: dir, Socket: filepath.Join(dir, "buildkitd.sock"), Config: cfg}, nil
 }
 
 // Addr is the local daemon's BuildKit address.
@@ -68,7 +73,10 @@ func findBuildkitd() (string, error) {
 // EnsureLocal returns the address of the local daemon, starting it if it is
 // not running or if its config changed since it started.
 func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
-	l := LocalDaemon()
+	l, err := LocalDaemon()
+	if err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("local daemon state %s: %w", l.Dir, err)
 	}
@@ -166,7 +174,13 @@ func abandon(p *os.Process, exited <-chan struct{}, l Local) {
 }
 
 // StopLocal stops the local daemon if it runs.
-func StopLocal() error { return stopPid(LocalDaemon()) }
+func StopLocal() error {
+	l, err := LocalDaemon()
+	if err != nil {
+		return err
+	}
+	return stopPid(l)
+}
 
 func stopPid(l Local) error {
 	b, err := os.ReadFile(filepath.Join(l.Dir, "buildkitd.pid"))

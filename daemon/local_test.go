@@ -63,7 +63,11 @@ func TestEnsureLocalHonoursCancel(t *testing.T) {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("the started daemon (pid %d) still runs", pid)
 	}
-	if _, err := os.Stat(filepath.Join(LocalDaemon().Dir, "buildkitd.pid")); !os.IsNotExist(err) {
+	l, err := LocalDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Dir, "buildkitd.pid")); !os.IsNotExist(err) {
 		t.Errorf("pid file left behind: %v", err)
 	}
 }

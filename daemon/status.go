@@ -16,20 +16,25 @@ import (
 
 // Target is the daemon a command acts on: addr, else $BUILDKIT_HOST, else
 // the local daemon. Local reports the last case.
-func Target(addr string) (resolved string, local bool) {
+func Target(addr string) (resolved string, local bool, err error) {
 	if addr == "" {
 		addr = os.Getenv("BUILDKIT_HOST")
 	}
 	if addr == "" {
-		return LocalDaemon().Addr(), true
+		l, err := LocalDaemon()
+		return l.Addr(), true, err
 	}
-	return addr, false
+	return addr, false, nil
 }
 
 // LocalPID is the pid of the local daemon, or 0 when its pid file names no
 // live process.
 func LocalPID() int {
-	b, err := os.ReadFile(filepath.Join(LocalDaemon().Dir, "buildkitd.pid"))
+	l, err := LocalDaemon()
+	if err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(l.Dir, "buildkitd.pid"))
 	if err != nil {
 		return 0
 	}
@@ -82,7 +87,10 @@ type DiskUsage struct {
 // GetStatus reports on the daemon that addr selects (see Target). It never
 // starts one: a daemon that does not answer is reported as not running.
 func GetStatus(ctx context.Context, addr string) (*Status, error) {
-	resolved, local := Target(addr)
+	resolved, local, err := Target(addr)
+	if err != nil {
+		return nil, err
+	}
 	st := &Status{Addr: resolved, Local: local}
 	c, err := dial(ctx, resolved, 5*time.Second)
 	if err != nil {
@@ -163,7 +171,10 @@ func (g GCPolicy) Summary() string {
 // StopLocalDaemon stops the local daemon, if it runs, once no start is under
 // way, and returns the pid it stopped (0: none ran).
 func StopLocalDaemon() (int, error) {
-	l := LocalDaemon()
+	l, err := LocalDaemon()
+	if err != nil {
+		return 0, err
+	}
 	if _, err := os.Stat(l.Dir); err != nil {
 		return 0, nil
 	}

@@ -27,7 +27,11 @@ func dockerfileBuild(t *testing.T, contextDir, dockerfileDir, target, dest strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
 	defer cancel()
-	c, err := client.New(ctx, daemon.LocalDaemon().Addr())
+	l, err := daemon.LocalDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(ctx, l.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}

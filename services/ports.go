@@ -13,14 +13,20 @@ import (
 // A port is held by a lock file in Dir until it is released, so parallel
 // stagebuild processes never hand out the same port.
 type Ports struct {
-	// Dir holds the lock files.
+	// Dir holds the lock files: a directory of the user's own (under the
+	// state dir), created 0700, which no one else can fill with locks.
 	Dir string
+	// Err, when set, is why there is no Dir; Allocate returns it.
+	Err error
 }
 
 // Allocate picks a free port and holds it until release is called.
 func (p *Ports) Allocate() (port int, release func(), err error) {
-	if err := os.MkdirAll(p.Dir, 0o777); err != nil {
-		return 0, nil, fmt.Errorf("allocating a port: %w", err)
+	if p.Err != nil {
+		return 0, nil, fmt.Errorf("allocating a port: %w", p.Err)
+	}
+	if err := p.ensureDir(); err != nil {
+		return 0, nil, err
 	}
 	for attempt := 0; attempt < 50; attempt++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -29,7 +35,7 @@ func (p *Ports) Allocate() (port int, release func(), err error) {
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		f, err := os.OpenFile(filepath.Join(p.Dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR, 0o666)
+		f, err := os.OpenFile(filepath.Join(p.Dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
 			return 0, nil, fmt.Errorf("allocating a port: %w", err)
 		}
@@ -40,4 +46,28 @@ func (p *Ports) Allocate() (port int, release func(), err error) {
 		return port, func() { f.Close() }, nil
 	}
 	return 0, nil, fmt.Errorf("allocating a port: no free port found in 50 tries")
+}
+
+// ensureDir creates Dir 0700 and refuses one that is not a directory of
+// this user's own that only it can write.
+func (p *Ports) ensureDir() error {
+	if err := os.MkdirAll(p.Dir, 0o700); err != nil {
+		return fmt.Errorf("allocating a port: %w", err)
+	}
+	fi, err := os.Lstat(p.Dir)
+	if err != nil {
+		return fmt.Errorf("allocating a port: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("allocating a port: %s is not a directory (remove it; stagebuild keeps its port locks there)", p.Dir)
+	case ok && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("allocating a port: %s belongs to uid %d, not to you (remove it; stagebuild keeps its port locks there)", p.Dir, st.Uid)
+	case fi.Mode().Perm()&0o077 != 0:
+		if err := os.Chmod(p.Dir, 0o700); err != nil {
+			return fmt.Errorf("allocating a port: %w", err)
+		}
+	}
+	return nil
 }

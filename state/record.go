@@ -32,7 +32,11 @@ func recordPath(contextDir, file string) (absCtx, absFile, path string, err erro
 		return "", "", "", err
 	}
 	sum := sha256.Sum256([]byte(absCtx + "\x00" + absFile))
-	path = filepath.Join(Dir(), "records", hex.EncodeToString(sum[:])[:16]+".json")
+	dir, err := Dir()
+	if err != nil {
+		return "", "", "", err
+	}
+	path = filepath.Join(dir, "records", hex.EncodeToString(sum[:])[:16]+".json")
 	return absCtx, absFile, path, nil
 }
 

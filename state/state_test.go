@@ -13,19 +13,44 @@ import (
 )
 
 func TestDir(t *testing.T) {
+	dir := func() string {
+		t.Helper()
+		d, err := Dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 	t.Setenv("STAGEBUILD_HOME", "/sb")
 	t.Setenv("XDG_STATE_HOME", "/xdg")
-	if got := Dir(); got != "/sb" {
+	if got := dir(); got != "/sb" {
 		t.Errorf("with STAGEBUILD_HOME: %s", got)
 	}
 	t.Setenv("STAGEBUILD_HOME", "")
-	if got := Dir(); got != "/xdg/stagebuild" {
+	if got := dir(); got != "/xdg/stagebuild" {
 		t.Errorf("with XDG_STATE_HOME: %s", got)
 	}
 	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", "/home/u")
-	if got := Dir(); got != "/home/u/.local/state/stagebuild" {
+	if got := dir(); got != "/home/u/.local/state/stagebuild" {
 		t.Errorf("default: %s", got)
+	}
+}
+
+// With HOME unset (and nothing else naming a dir), the state dir, which
+// holds a root daemon's config and the port locks, is refused rather than
+// put in a shared place such as /tmp.
+func TestDirWithoutHome(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", "")
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	os.Unsetenv("HOME")
+	d, err := Dir()
+	if want := "no state directory: $HOME is not set (set HOME, or STAGEBUILD_HOME to a directory of your own)"; err == nil || err.Error() != want {
+		t.Errorf("Dir() = %q, %v; want the error %s", d, err, want)
+	}
+	if err := WriteRecord(t.TempDir(), "stagebuild.yaml", nil, &plan.Plan{}); err == nil || err.Error() != "no state directory: $HOME is not set (set HOME, or STAGEBUILD_HOME to a directory of your own)" {
+		t.Errorf("WriteRecord without a state dir: %v", err)
 	}
 }
 

@@ -16,7 +16,7 @@ const ModulePath = "github.com/stagebuild/stagebuild"
 
 // StateDir is the local daemon's state dir (state.Dir), so the test
 // env installs its config where stagebuild reads it.
-func StateDir() string { return state.Dir() }
+func StateDir() (string, error) { return state.Dir() }
 
 // RepoRoot walks up from the working directory to the directory whose go.mod
 // declares module github.com/stagebuild/stagebuild.

@@ -137,16 +137,16 @@ func TestBusyboxRootfs(t *testing.T) {
 func TestStateDir(t *testing.T) {
 	t.Setenv("STAGEBUILD_HOME", "/sb")
 	t.Setenv("XDG_STATE_HOME", "/xdg")
-	if got := StateDir(); got != "/sb" {
+	if got, _ := StateDir(); got != "/sb" {
 		t.Errorf("with STAGEBUILD_HOME: %s", got)
 	}
 	t.Setenv("STAGEBUILD_HOME", "")
-	if got := StateDir(); got != "/xdg/stagebuild" {
+	if got, _ := StateDir(); got != "/xdg/stagebuild" {
 		t.Errorf("with XDG_STATE_HOME: %s", got)
 	}
 	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", "/home/u")
-	if got := StateDir(); got != "/home/u/.local/state/stagebuild" {
+	if got, _ := StateDir(); got != "/home/u/.local/state/stagebuild" {
 		t.Errorf("default: %s", got)
 	}
 }

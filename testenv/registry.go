@@ -109,7 +109,10 @@ func registryUp(ctx context.Context) (bool, error) {
 // Down stops the registry and the dockerd that Up started from this state dir.
 func Down(state string) error {
 	if state == "" {
-		state = StateDir()
+		var err error
+		if state, err = StateDir(); err != nil {
+			return err
+		}
 	}
 	if err := stopDocker(dockerLayout(state)); err != nil {
 		return err

@@ -55,7 +55,9 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 	}
 	state := opts.StateDir
 	if state == "" {
-		state = StateDir()
+		if state, err = StateDir(); err != nil {
+			return nil, err
+		}
 	}
 	env := &Env{
 		RegistryAddr:    RegistryAddr,

@@ -27,7 +27,7 @@ func main() {
 
 func run(cmd string) error {
 	if cmd == "down" {
-		return testenv.Down(testenv.StateDir())
+		return testenv.Down("")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
