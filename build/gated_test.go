@@ -12,6 +12,7 @@ import (
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
+	"github.com/stagebuild/stagebuild/internal/fakebk"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
@@ -41,7 +42,7 @@ stages:
 
 // runGated builds the requested targets of gatedPipeline with the fake
 // BuildKit, each target exported as type=oci to out/<target>.tar.
-func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakeBuildKit, string, *build.Result, error) {
+func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakebk.BuildKit, string, *build.Result, error) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, pipeline.DefaultFile)
@@ -72,7 +73,7 @@ func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakeBui
 		o.Target = target
 		outputs[target] = []buildflags.Output{o}
 	}
-	fake := &fakeBuildKit{exits: exits}
+	fake := &fakebk.BuildKit{Exits: exits}
 	result, err := build.Run(t.Context(), fake, build.Options{
 		Plan: pl, ContextDir: dir, Outputs: outputs, Progress: "quiet", ProgressOut: io.Discard, Stdout: io.Discard,
 		Platform: platforms.Normalize(platforms.DefaultSpec()), ReportsDir: filepath.Join(dir, "reports"),
@@ -106,7 +107,7 @@ func TestFailedGateExportsNothing(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
-	if got := fake.exports(); len(got) != 0 {
+	if got := fake.Exports(); len(got) != 0 {
 		t.Errorf("exporters ran after a failed gate: %v", got)
 	}
 	if files := outFiles(t, out); len(files) != 0 {
@@ -128,7 +129,7 @@ func TestFailedGateBlocksOnlyWhatItGuards(t *testing.T) {
 	if !errors.As(err, &ge) || !reflect.DeepEqual(ge.Blocked, []string{"service"}) {
 		t.Fatalf("err = %v, want a gate error blocking service only", err)
 	}
-	if got := fake.exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
+	if got := fake.Exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
 		t.Errorf("exports = %v, want localdev's oci only", got)
 	}
 	if files := outFiles(t, out); !reflect.DeepEqual(files, []string{"localdev.tar"}) {
@@ -145,7 +146,7 @@ func TestAdvisoryGateDoesNotBlock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("advisory failure: %v", err)
 	}
-	if got := fake.exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
+	if got := fake.Exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
 		t.Errorf("exports = %v, want one oci export", got)
 	}
 	if files := outFiles(t, out); !reflect.DeepEqual(files, []string{"service.tar"}) {
@@ -163,7 +164,7 @@ func TestPassingGatesReturnTheImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fake.exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
+	if got := fake.Exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
 		t.Errorf("exports = %v", got)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "service.tar"))
@@ -171,7 +172,7 @@ func TestPassingGatesReturnTheImage(t *testing.T) {
 		t.Errorf("service.tar = %q, %v", data, err)
 	}
 	tr := res.Targets[0]
-	if tr.Stage != "service" || tr.Digest != "sha256:"+zeros || !reflect.DeepEqual(tr.Exported, []string{filepath.Join(out, "service.tar")}) {
+	if tr.Stage != "service" || tr.Digest != fakebk.Digest || !reflect.DeepEqual(tr.Exported, []string{filepath.Join(out, "service.tar")}) {
 		t.Errorf("target = %+v", tr)
 	}
 	for _, g := range res.Gates {

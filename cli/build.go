@@ -7,18 +7,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/state"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 // BuildOptions are the parsed flags of `stagebuild build`.
@@ -188,93 +185,24 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 			return usage(fmt.Errorf("--progress tty: stderr is not a terminal (use --progress auto or plain)"))
 		}
 	}
-	p, err := pipeline.Load(o.File, o.BuildArgs)
-	if err != nil {
-		return err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	res, err := targets.Resolve(p, o.Targets)
-	if err != nil {
-		return err
-	}
-	for _, name := range o.Buildx.NoCacheFilter {
-		if p.Stage(name) == nil {
-			return usage(fmt.Errorf("--no-cache-filter %q: no such stage%s", name, suggestion(name, p.StageNames())))
-		}
-	}
-	var names []string
-	for _, t := range res.Targets {
-		names = append(names, t.Stage)
-	}
-	outputs, err := buildflags.AssignOutputs(o.Outputs, names)
-	if err != nil {
-		return usage(err)
-	}
-	if o.Buildx.Load {
-		if err := build.CheckDocker(c.Context()); err != nil {
-			return err
-		}
-		if err := buildflags.WithLoad(outputs, names, o.ContextDir); err != nil {
-			return err
-		}
-	}
-	buildflags.Annotate(outputs, o.Buildx.Annotations)
-	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
-	if err != nil {
-		return err
-	}
-	for _, w := range pl.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	// A --secret or --ssh the pipeline needs but was not given is a usage
-	// error, found before any daemon is reached.
-	if err := build.CheckMounts(pl, o.Buildx.Secrets, o.Buildx.SSH); err != nil {
-		return usage(err)
-	}
-	if err := build.CheckReportsDir(o.ReportsDir, o.ContextDir, build.ReportGates(pl)); err != nil {
-		return usage(err)
-	}
-	host, err := buildflags.Host(o.Host, p, o.BuildArgs, os.Getenv)
-	if err != nil {
-		return err
-	}
-	ctx := c.Context()
-	client, _, err := daemon.ConnectWith(ctx, daemon.Options{Addr: o.Addr, TLS: o.Buildx.TLS}, s.Err)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	result, err := build.Run(ctx, client, build.Options{
-		Plan: pl, ContextDir: o.ContextDir, Outputs: outputs,
-		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
-		Platform:   platforms.Normalize(platforms.DefaultSpec()),
-		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
-		Secrets: o.Buildx.Secrets, SSH: o.Buildx.SSH, Pull: o.Buildx.Pull, NoCache: o.Buildx.NoCache,
-		NoCacheStages: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Host: build.HostConfig(host),
-		Debug: o.Debug,
-	})
-	printSummary(s, result, outputs, err)
-	if o.Buildx.MetadataFile != "" {
-		if merr := build.WriteMetadata(o.Buildx.MetadataFile, result); merr != nil && err == nil {
-			err = fmt.Errorf("--metadata-file: %w", merr)
-		}
-	}
-	if err == nil {
-		if err := state.WriteRecord(o.ContextDir, o.File, p.ArgValues, pl); err != nil {
-			fmt.Fprintf(s.Err, "stagebuild: warning: recording the build's inputs for `stagebuild plan`: %s\n", oneLine(err.Error()))
-		}
-	}
+	res, err := stagebuild.Build(c.Context(), o.request(s))
+	printSummary(s, res.Result, res.Outputs, err)
 	if o.Annotations == "github" {
-		printAnnotations(s, result, o.ContextDir)
+		printAnnotations(s, res.Result, o.ContextDir)
 	}
 	return err
 }
 
-func suggestion(name string, names []string) string {
-	if sug := pipeline.Suggest(name, names); sug != "" {
-		return fmt.Sprintf(" (did you mean %q?)", sug)
+// request is the library call the options stand for.
+func (o *BuildOptions) request(s Streams) stagebuild.BuildRequest {
+	return stagebuild.BuildRequest{
+		Project: stagebuild.Project{File: o.File, ContextDir: o.ContextDir, BuildArgs: o.BuildArgs, Log: s.Err},
+		Targets: o.Targets, Outputs: o.Outputs, Load: o.Buildx.Load, Annotations: o.Buildx.Annotations,
+		MetadataFile: o.Buildx.MetadataFile, Host: o.Host,
+		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
+		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
+		Secrets: o.Buildx.Secrets, SSH: o.Buildx.SSH, Pull: o.Buildx.Pull, NoCache: o.Buildx.NoCache,
+		NoCacheFilter: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Debug: o.Debug,
+		Connect: stagebuild.Dial(daemon.Options{Addr: o.Addr, TLS: o.Buildx.TLS}, s.Err),
 	}
-	return " (stages: " + strings.Join(names, ", ") + ")"
 }

@@ -10,10 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/dockerfile"
-	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
+	"github.com/stagebuild/stagebuild"
 )
 
 // DockerfileOptions are the parsed flags of `stagebuild dockerfile`.
@@ -112,44 +109,12 @@ func shellQuote(s string) string {
 }
 
 func runDockerfile(s Streams, o *DockerfileOptions) error {
-	p, err := pipeline.Load(o.File, o.BuildArgs)
+	text, err := stagebuild.Dockerfile(stagebuild.DockerfileRequest{
+		Project: stagebuild.Project{File: o.File, ContextDir: o.ContextDir, BuildArgs: o.BuildArgs, Log: s.Err},
+		Targets: o.Targets, Output: o.Output, Command: o.Command,
+	})
 	if err != nil {
 		return err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	requested, last := o.Targets, p.DefaultTarget()
-	if len(requested) == 0 {
-		requested = p.StageNames()
-	} else {
-		last = requested[0]
-	}
-	res, err := targets.Resolve(p, requested)
-	if err != nil {
-		return err
-	}
-	ctx := os.DirFS(o.ContextDir)
-	pl, err := plan.Make(p, res, ctx)
-	if err != nil {
-		return err
-	}
-	for _, w := range pl.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	for _, st := range pl.Stages { // services (pipeline/services.go) have no Dockerfile form
-		if len(st.Services) > 0 {
-			fmt.Fprintf(s.Err, "stagebuild: warning: gate %s runs beside services (%s), which a Dockerfile cannot start: its test will run without them\n",
-				st.Name, strings.Join(st.Services, ", "))
-		}
-	}
-	opts := dockerfile.Options{Pipeline: o.File, Command: o.Command, ContextDir: o.ContextDir, Last: last, Context: ctx}
-	if o.Output != "-" {
-		opts.File = o.Output
-	}
-	text, err := dockerfile.Generate(pl, opts)
-	if err != nil {
-		return fmt.Errorf("writing a Dockerfile for %s: %w", o.File, err)
 	}
 	if o.Output == "-" {
 		_, err = s.Out.Write(text)

@@ -5,20 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/build"
-	"github.com/stagebuild/stagebuild/daemon"
-	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
+	"github.com/stagebuild/stagebuild"
 )
 
 // LLBOptions are the parsed flags of `stagebuild llb`.
@@ -92,48 +86,14 @@ needs no daemon.`,
 }
 
 func runLLB(ctx context.Context, s Streams, o *LLBOptions) error {
-	p, err := pipeline.Load(o.File, o.BuildArgs)
-	if err != nil {
-		return err
+	req := stagebuild.LLBRequest{
+		Project: stagebuild.Project{File: o.File, ContextDir: o.ContextDir, BuildArgs: o.BuildArgs, Log: s.Err},
+		Target:  o.Target, Gate: o.Gate,
 	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
+	if !o.NoResolve {
+		req.Connect = stagebuild.DialAddr(o.Addr, s.Err)
 	}
-	var requested []string
-	switch {
-	case o.Gate != "":
-		requested = []string{o.Gate}
-	case o.Target != "":
-		requested = []string{o.Target}
-	}
-	res, err := targets.Resolve(p, requested)
-	if err != nil {
-		return err
-	}
-	stage := res.Targets[0].Stage
-	if o.Gate != "" && !p.Stage(stage).IsGate() {
-		return usage(fmt.Errorf("--gate %s: stage %s is not a gate (it has no test: command); use --target %s", o.Gate, stage, stage))
-	}
-	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
-	if err != nil {
-		return err
-	}
-	for _, w := range pl.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	opts := build.DefinitionOptions{Stage: stage, Gate: o.Gate != "", ContextDir: o.ContextDir,
-		Platform: platforms.Normalize(platforms.DefaultSpec())}
-	var def *llb.Definition
-	if o.NoResolve {
-		def, err = build.Definition(ctx, nil, pl, opts)
-	} else {
-		c, _, cerr := daemon.Connect(ctx, o.Addr, s.Err)
-		if cerr != nil {
-			return cerr
-		}
-		defer c.Close()
-		def, err = build.Definition(ctx, c, pl, opts)
-	}
+	def, err := stagebuild.LLB(ctx, req)
 	if err != nil {
 		return err
 	}

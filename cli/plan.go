@@ -3,14 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/plan"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 // PlanOptions are the parsed flags of `stagebuild plan`.
@@ -22,18 +20,6 @@ type PlanOptions struct {
 	// Changed are context-relative slash paths.
 	Changed []string
 	Format  string
-}
-
-// planJSON is the output of `stagebuild plan --format json`: the plan
-// itself (its fields, version included, at the top level), the context
-// directory it was made over, and what changed and what that rebuilds.
-type planJSON struct {
-	*plan.Plan
-	ContextDir string         `json:"context_dir"`
-	From       string         `json:"changes_from,omitempty"`
-	Changes    *[]plan.Change `json:"changes,omitempty"`
-	Rebuild    []plan.Rebuild `json:"rebuild,omitempty"`
-	Cached     []string       `json:"cached,omitempty"`
 }
 
 func newPlanCmd(s Streams, runF func(*PlanOptions) error) *cobra.Command {
@@ -92,50 +78,24 @@ state dir). Stages built FROM a rebuilt stage rebuild too; stages merely gated b
 }
 
 func runPlan(s Streams, o *PlanOptions) error {
-	p, err := pipeline.Load(o.File, o.BuildArgs)
+	out, err := stagebuild.Plan(stagebuild.PlanRequest{
+		Project: stagebuild.Project{File: o.File, ContextDir: o.ContextDir, BuildArgs: o.BuildArgs, Log: s.Err},
+		Targets: o.Targets, Changed: o.Changed,
+	})
 	if err != nil {
 		return err
-	}
-	for _, w := range p.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	res, err := targets.Resolve(p, o.Targets)
-	if err != nil {
-		return err
-	}
-	pl, err := plan.Make(p, res, os.DirFS(o.ContextDir))
-	if err != nil {
-		return err
-	}
-	for _, w := range pl.Warnings {
-		fmt.Fprintf(s.Err, "stagebuild: warning: %s\n", w)
-	}
-	cur, err := plan.ComputeInputs(o.ContextDir, pl)
-	if err != nil {
-		fmt.Fprintf(s.Err, "stagebuild: warning: reading the build context: %s\n", oneLine(err.Error()))
-		cur = nil
-	}
-	out := planJSON{Plan: pl, ContextDir: o.ContextDir}
-	changes, from := planChanges(s, o, p, pl, cur)
-	if from != "" {
-		out.From, out.Changes = from, &changes
-		out.Rebuild = plan.Explain(pl, changes)
-		for _, st := range pl.Stages {
-			if rebuildOf(out.Rebuild, st.Name) == nil {
-				out.Cached = append(out.Cached, st.Name)
-			}
-		}
 	}
 	if o.Format == "json" {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	printPlan(s, &out, cur)
+	printPlan(s, out)
 	return nil
 }
 
-func printPlan(s Streams, out *planJSON, cur *plan.Inputs) {
+func printPlan(s Streams, out *stagebuild.PlanReport) {
+	cur := out.Inputs
 	w := s.Out
 	fmt.Fprintf(w, "pipeline %s (context %s)\n\ntargets\n", out.Pipeline, out.ContextDir)
 	for _, t := range out.Targets {
@@ -194,7 +154,7 @@ func printPlan(s Streams, out *planJSON, cur *plan.Inputs) {
 	}
 }
 
-func rebuildFrom(out *planJSON, r plan.Rebuild) string {
+func rebuildFrom(out *stagebuild.PlanReport, r plan.Rebuild) string {
 	switch {
 	case r.FromStep < 0:
 		return "no step of its own"

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/state"
@@ -157,10 +158,10 @@ func recordBuild(t *testing.T, dir string, args map[string]string) {
 	}
 }
 
-func planOut(t *testing.T, args ...string) planJSON {
+func planOut(t *testing.T, args ...string) stagebuild.PlanReport {
 	t.Helper()
 	out, _ := mainPlan(t, append(args, "--format", "json")...)
-	var got planJSON
+	var got stagebuild.PlanReport
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}

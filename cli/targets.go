@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/pipeline"
-	"github.com/stagebuild/stagebuild/targets"
 )
 
 // TargetsOptions are the parsed flags of `stagebuild targets`.
@@ -53,11 +53,10 @@ func newTargetsCmd(s Streams, runF func(*TargetsOptions) error) *cobra.Command {
 }
 
 func runTargets(s Streams, o *TargetsOptions) error {
-	p, err := pipeline.Load(o.File, nil)
+	desc, err := stagebuild.Targets(o.File)
 	if err != nil {
 		return err
 	}
-	desc := targets.Describe(p)
 	if o.Format == "json" {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
