@@ -188,7 +188,7 @@ func runBuild(c *cobra.Command, s Streams, o *BuildOptions) error {
 	res, err := stagebuild.Build(c.Context(), o.request(s))
 	printSummary(s, res.Result, res.Outputs, err)
 	if o.Annotations == "github" {
-		printAnnotations(s, res.Result, o.ContextDir)
+		printAnnotations(s, res.Result, o.ContextDir, res.Outputs)
 	}
 	return err
 }

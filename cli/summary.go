@@ -47,10 +47,7 @@ func printSummary(s Streams, res *build.Result, outputs map[string][]buildflags.
 		if t.Stage == "" || (err != nil && len(t.Exported) == 0) {
 			continue
 		}
-		gates := "no gates"
-		if len(t.Gates) > 0 {
-			gates = "gates passed: " + strings.Join(t.Gates, ", ")
-		}
+		gates := gateVerdicts(t.Gates, res.Gates)
 		switch {
 		case len(t.Exported) > 0:
 			fmt.Fprintf(s.Err, "stagebuild: %s built (%s) → %s\n", t.Stage, gates, strings.Join(t.Exported, ", "))
@@ -58,6 +55,41 @@ func printSummary(s Streams, res *build.Result, outputs map[string][]buildflags.
 			fmt.Fprintf(s.Err, "stagebuild: %s built (%s); no output requested, the result stays in the build cache (use -o or -t)\n", t.Stage, gates)
 		}
 	}
+}
+
+// gateVerdicts says how a target's gates ended: the passed ones, and apart
+// from them the advisory gates that failed (they did not block the export,
+// but they did not pass either).
+func gateVerdicts(names []string, results []*build.GateResult) string {
+	if len(names) == 0 {
+		return "no gates"
+	}
+	byName := map[string]*build.GateResult{}
+	for _, g := range results {
+		byName[g.Gate] = g
+	}
+	var passed, advisory, other []string
+	for _, n := range names {
+		switch g := byName[n]; {
+		case g != nil && g.Passed:
+			passed = append(passed, n)
+		case g != nil && g.Advisory:
+			advisory = append(advisory, n)
+		default:
+			other = append(other, n)
+		}
+	}
+	var parts []string
+	if len(passed) > 0 {
+		parts = append(parts, "gates passed: "+strings.Join(passed, ", "))
+	}
+	if len(advisory) > 0 {
+		parts = append(parts, "advisory gates FAILED (not blocking): "+strings.Join(advisory, ", "))
+	}
+	if len(other) > 0 {
+		parts = append(parts, "gates not run: "+strings.Join(other, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func printGate(s Streams, g *build.GateResult) {
@@ -101,10 +133,20 @@ func printGate(s Streams, g *build.GateResult) {
 }
 
 // printAnnotations prints GitHub Actions annotations for the failing tests
-// of every failed gate, on stdout where the runner reads them.
-func printAnnotations(s Streams, res *build.Result, contextDir string) {
+// of every failed gate, on stdout where the runner reads them, or on stderr
+// (which the runner reads too) when an output streams to stdout: a tar on
+// stdout must hold nothing but the tar.
+func printAnnotations(s Streams, res *build.Result, contextDir string, outputs map[string][]buildflags.Output) {
 	if res == nil {
 		return
+	}
+	w := s.Out
+	for _, outs := range outputs {
+		for _, o := range outs {
+			if o.Dest() == "-" {
+				w = s.Err
+			}
+		}
 	}
 	prefix := filepath.ToSlash(filepath.Clean(contextDir))
 	if prefix == "." {
@@ -115,7 +157,7 @@ func printAnnotations(s Streams, res *build.Result, contextDir string) {
 			continue
 		}
 		for _, a := range g.Summary.GitHubAnnotations(prefix) {
-			fmt.Fprintln(s.Out, a)
+			fmt.Fprintln(w, a)
 		}
 	}
 }

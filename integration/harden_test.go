@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"archive/tar"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,5 +61,48 @@ stages:
 				t.Errorf("run %d: %v", i, err)
 			}
 		}
+	}
+}
+
+// A failed advisory gate is reported as failed, not passed, and with the
+// tar on stdout its GitHub annotations go to stderr (item 9).
+func TestAdvisoryGateSummaryAndStdoutTar(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+default: app
+stages:
+  lint:
+    from: busybox:latest
+    allow_failure: true
+    reports: /reports
+    test: >-
+      echo '<testsuite name="lint"><testcase classname="app" name="E1" file="app.py" line="3"><failure message="bad `+randomID()+`"/></testcase></testsuite>' > /reports/junit.xml; false
+  app: {from: busybox:latest, gated_by: [lint]}
+`)
+	r := stagebuild(t, dir, "build", "--progress", "quiet", "--annotations", "github", "-o", "type=tar,dest=-").mustSucceed(t)
+	if !strings.Contains(r.stderr, "app built (advisory gates FAILED (not blocking): lint)") || strings.Contains(r.stderr, "gates passed: lint") {
+		t.Errorf("summary:\n%s", tail(r.stderr, 10))
+	}
+	if !strings.Contains(r.stderr, "::error file=app.py,line=3") {
+		t.Errorf("no annotation on stderr:\n%s", tail(r.stderr, 10))
+	}
+	if strings.Contains(r.stdout, "::error") {
+		t.Errorf("an annotation went into the tar on stdout")
+	}
+	tr := tar.NewReader(strings.NewReader(r.stdout))
+	n := 0
+	for {
+		_, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("stdout is not a clean tar after %d entries: %v", n, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("the tar on stdout is empty")
 	}
 }
