@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
 
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/initgen"
-	"github.com/stagebuild/stagebuild/pipeline"
 )
 
 // DevcontainerOptions are the parsed flags of `stagebuild devcontainer`.
@@ -67,28 +65,8 @@ prints how). An existing devcontainer.json is never overwritten without --force.
 }
 
 func runDevcontainer(s Streams, o *DevcontainerOptions) error {
-	out := filepath.Join(o.Dir, ".devcontainer", "devcontainer.json")
-	if _, err := os.Lstat(out); err == nil && !o.Force {
-		return usage(fmt.Errorf("%s already exists (pass --force to overwrite it)", out))
-	}
-	p, err := pipeline.Load(filepath.Join(o.Dir, pipeline.DefaultFile), nil)
+	dc, out, err := stagebuild.Devcontainer(stagebuild.DevcontainerRequest{Dir: o.Dir, Image: o.Image, Force: o.Force})
 	if err != nil {
-		var pe *pipeline.Error
-		if errors.As(err, &pe) && pe.Pos.Line == 0 && errors.Is(statErr(pe.Pos.File), os.ErrNotExist) {
-			return usage(fmt.Errorf("%s: no such file (run stagebuild init %s first)", pe.Pos.File, o.Dir))
-		}
-		return err
-	}
-	abs, _ := filepath.Abs(o.Dir)
-	dc, err := initgen.DevcontainerFor(p, filepath.Base(abs), o.Image)
-	if err != nil {
-		return usage(err)
-	}
-	data, err := dc.JSON()
-	if err != nil {
-		return err
-	}
-	if err := writeAtomic(out, data); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Out, "wrote %s (image %s, interpreter %s)\n", out, dc.Image, dc.Python)
@@ -97,9 +75,4 @@ func runDevcontainer(s Streams, o *DevcontainerOptions) error {
 	fmt.Fprintf(s.Out, "  docker load -i localdev.tar\n")
 	fmt.Fprintf(s.Out, "(once stagebuild build has --load, it does both in one step)\n")
 	return nil
-}
-
-func statErr(path string) error {
-	_, err := os.Stat(path)
-	return err
 }

@@ -1,15 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagebuild/stagebuild/initgen"
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/pipeline"
 )
 
@@ -70,96 +68,34 @@ stdout and the findings on stderr, and writes nothing.`,
 }
 
 func runInit(s Streams, o *InitOptions) error {
-	if fi, err := os.Stat(o.Dir); err != nil || !fi.IsDir() {
-		return usage(fmt.Errorf("%s: not a directory (give the project's root directory)", o.Dir))
-	}
-	target := filepath.Join(o.Dir, pipeline.DefaultFile)
-	if err := refuseOverwrite(target, o); err != nil {
-		return err
-	}
-	proj, err := initgen.Inspect(os.DirFS(o.Dir))
-	if err != nil {
-		return initError(o.Dir, err)
-	}
-	files, err := proj.Files()
-	if err != nil {
+	res, err := stagebuild.Init(stagebuild.InitRequest{Dir: o.Dir, Force: o.Force, DryRun: o.DryRun})
+	if res == nil {
 		return err
 	}
 	notes := s.Out
 	if o.DryRun {
 		notes = s.Err
 	}
-	for _, n := range proj.Notes {
+	for _, n := range res.Project.Notes {
 		fmt.Fprintln(notes, n)
 	}
 	if o.DryRun {
-		_, err := s.Out.Write(files[0].Data)
-		for _, f := range files[1:] {
-			fmt.Fprintf(s.Err, "would write %s (from %s)\n", filepath.Join(o.Dir, f.Name), proj.Lock)
+		_, err := s.Out.Write(res.Files[0].Data)
+		for _, f := range res.Files[1:] {
+			fmt.Fprintf(s.Err, "would write %s (from %s)\n", filepath.Join(o.Dir, f.Name), res.Project.Lock)
 		}
 		return err
 	}
-	for _, f := range files[1:] {
-		if err := refuseOverwrite(filepath.Join(o.Dir, f.Name), o); err != nil {
-			return err
-		}
-	}
-	for _, f := range files {
-		path := filepath.Join(o.Dir, filepath.FromSlash(f.Name))
-		if err := writeAtomic(path, f.Data); err != nil {
-			return err
-		}
-		if f.Name == pipeline.DefaultFile {
+	for i, path := range res.Written {
+		if res.Files[i].Name == pipeline.DefaultFile {
 			fmt.Fprintf(s.Out, "wrote %s\n", path)
 		} else {
-			fmt.Fprintf(s.Out, "wrote %s from %s (commit it; run stagebuild init --force again after changing %s)\n", path, proj.Lock, proj.Lock)
+			fmt.Fprintf(s.Out, "wrote %s from %s (commit it; run stagebuild init --force again after changing %s)\n", path, res.Project.Lock, res.Project.Lock)
 		}
 	}
-	fmt.Fprintf(s.Out, "next: stagebuild build %s --target service -o type=oci,dest=service.tar\n", o.Dir)
-	return nil
-}
-
-// refuseOverwrite fails when path exists and neither --force nor --dry-run
-// was given.
-func refuseOverwrite(path string, o *InitOptions) error {
-	if o.Force || o.DryRun {
-		return nil
-	}
-	if _, err := os.Lstat(path); err == nil {
-		return usage(fmt.Errorf("%s already exists (pass --force to overwrite it)", path))
-	}
-	return nil
-}
-
-// initError makes a project init cannot describe a usage error, naming DIR.
-func initError(dir string, err error) error {
-	var ie *initgen.Error
-	if errors.As(err, &ie) {
-		return usage(fmt.Errorf("init %s: %w", dir, err))
-	}
-	return err
-}
-
-// writeAtomic writes data to a temporary sibling of path and renames it.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	fmt.Fprintf(s.Out, "next: stagebuild build %s --target service -o type=oci,dest=service.tar\n", o.Dir)
+	return nil
 }
