@@ -87,14 +87,14 @@ func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
 	defer unlock()
 	want := configHash(l.Config)
 	have, _ := os.ReadFile(filepath.Join(l.Dir, "config.sha256"))
-	if ping(ctx, l.Addr(), 3*time.Second) == nil {
-		if string(have) == want {
-			return l.Addr(), nil
-		}
-		fmt.Fprintf(log, "stagebuild: buildkitd config changed; restarting the local daemon\n")
-		if err := stopPid(l); err != nil {
-			return "", err
-		}
+	answers := ping(ctx, l.Addr(), 3*time.Second) == nil
+	running := ownedPid(l) != 0
+	if !answers && running {
+		// Busy (many builds on two cores) is not dead: ask again, longer.
+		answers = ping(ctx, l.Addr(), 20*time.Second) == nil
+	}
+	if answers && string(have) == want {
+		return l.Addr(), holdUsers(l)
 	}
 	bin, err := findBuildkitd()
 	if err != nil {
@@ -103,17 +103,36 @@ func EnsureLocal(ctx context.Context, log io.Writer) (string, error) {
 	if _, err := exec.LookPath("runc"); err != nil {
 		return "", &SetupError{"runc not found on PATH: install it (Debian/Ubuntu: apt-get install runc), or set BUILDKIT_HOST to a running daemon"}
 	}
-	if err := stopPid(l); err != nil { // a daemon that stopped answering
+	var excl *os.File
+	if running {
+		if answers {
+			fmt.Fprintf(log, "stagebuild: buildkitd config changed; restarting the local daemon\n")
+		}
+		// Never under the builds that use it: wait for them first.
+		if excl, err = waitForUsers(ctx, l, log); err != nil {
+			return "", err
+		}
+		if ping(ctx, l.Addr(), 3*time.Second) == nil && string(have) == want {
+			return l.Addr(), keepUsers(excl) // it was only busy
+		}
+	}
+	if err := stopPid(l); err != nil { // ours only; a stale pid file is just removed
 		return "", err
 	}
 	fmt.Fprintf(log, "stagebuild: starting local buildkitd (%s)\n", l.Addr())
 	if err := start(ctx, bin, l); err != nil {
+		if excl != nil {
+			excl.Close()
+		}
 		return "", err
 	}
 	if err := os.WriteFile(filepath.Join(l.Dir, "config.sha256"), []byte(want), 0o600); err != nil {
 		return "", err
 	}
-	return l.Addr(), nil
+	if excl != nil {
+		return l.Addr(), keepUsers(excl)
+	}
+	return l.Addr(), holdUsers(l)
 }
 
 // start starts buildkitd and waits up to 60s for it to answer. When ctx
@@ -180,29 +199,6 @@ func StopLocal() error {
 		return err
 	}
 	return stopPid(l)
-}
-
-func stopPid(l Local) error {
-	b, err := os.ReadFile(filepath.Join(l.Dir, "buildkitd.pid"))
-	if err != nil {
-		return nil
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || syscall.Kill(pid, 0) != nil {
-		return nil
-	}
-	// A daemon stuck in a session can ignore SIGTERM; give it 10s, then kill.
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-		_ = syscall.Kill(pid, sig)
-		for i := 0; i < 100; i++ {
-			if syscall.Kill(pid, 0) != nil {
-				_ = os.Remove(filepath.Join(l.Dir, "buildkitd.pid"))
-				return nil
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	return fmt.Errorf("local buildkitd (pid %d) did not stop, even after SIGKILL", pid)
 }
 
 func configHash(path string) string {

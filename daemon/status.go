@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -28,21 +26,13 @@ func Target(addr string) (resolved string, local bool, err error) {
 }
 
 // LocalPID is the pid of the local daemon, or 0 when its pid file names no
-// live process.
+// live process proven to be that daemon (owner.go).
 func LocalPID() int {
 	l, err := LocalDaemon()
 	if err != nil {
 		return 0
 	}
-	b, err := os.ReadFile(filepath.Join(l.Dir, "buildkitd.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return 0
-	}
-	return pid
+	return ownedPid(l) // owner.go: never a stale file's pid
 }
 
 // Status is what `stagebuild daemon status` reports.
