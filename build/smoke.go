@@ -50,6 +50,9 @@ func (s *gwSession) smokeTest(ctx context.Context, ref gateway.Reference, cfg oc
 		env = append(env, e.Key+"="+e.Value)
 	}
 	port, release, err := s.r.ports.Allocate()
+	if c.Port != 0 {
+		port, release, err = s.r.ports.Hold(ctx, c.Port, c.Timeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("smoke test: %w", err)
 	}
@@ -98,6 +101,9 @@ func (s *gwSession) smokeTest(ctx context.Context, ref gateway.Reference, cfg oc
 			var ok bool
 			ok, why = services.ProbeHTTP(ctx, port, c)
 			ready = ok
+		}
+		if ready && c.TCP && c.HTTPPath == "" {
+			ready, why = services.DialTCP(ctx, port)
 		}
 		if ready {
 			_ = proc.Signal(ctx, syscall.SIGTERM)

@@ -5,23 +5,51 @@ import (
 	"strings"
 )
 
-// dockerConfig is the image config the final stage of a Dockerfile sets.
+// dockerConfig is the image config the production stage of a Dockerfile
+// sets.
 type dockerConfig struct {
 	Entrypoint, Cmd *Command
 	Expose          []string
+	// Stage is the stage's name, or "".
+	Stage string
+	// Unwrapped are the tool wrappers (poetry run ...) taken off the
+	// command: init installs no Poetry, uv or Pipenv into the image.
+	Unwrapped []string
 }
 
-// parseDockerfile reads ENTRYPOINT, CMD and EXPOSE of the last stage of a
-// Dockerfile. Line continuations and comments are understood; parser
-// directives, heredocs and variables are not.
+// ProductionNames name a Dockerfile's production stage, in order of
+// preference; without one, the last stage is the service.
+var ProductionNames = []string{"prod", "production", "release", "runtime", "service", "final"}
+
+// ToolWrappers run a command in a tool's environment (poetry run X); in an
+// image without the tool, the command is X.
+var ToolWrappers = [][]string{{"poetry", "run"}, {"uv", "run"}, {"pipenv", "run"}, {"pdm", "run"}, {"hatch", "run"}}
+
+// parseDockerfile reads ENTRYPOINT, CMD and EXPOSE of the production stage
+// of a Dockerfile (by name, else the last), with tool wrappers taken off
+// the command (seed 001's CMD ["poetry", "run", "uvicorn", ...]). Line
+// continuations and comments are understood; parser directives, heredocs,
+// variables and inheritance between stages are not (stagebuild import
+// reads a Dockerfile fully).
 func parseDockerfile(text string) dockerConfig {
-	var cfg dockerConfig
+	var stages []dockerConfig
 	for _, line := range dockerLines(text) {
 		word, rest, _ := strings.Cut(line, " ")
 		rest = strings.TrimSpace(rest)
+		if strings.ToUpper(word) == "FROM" {
+			f := strings.Fields(rest)
+			name := ""
+			if len(f) >= 3 && strings.EqualFold(f[len(f)-2], "as") {
+				name = strings.ToLower(f[len(f)-1])
+			}
+			stages = append(stages, dockerConfig{Stage: name})
+			continue
+		}
+		if len(stages) == 0 {
+			continue
+		}
+		cfg := &stages[len(stages)-1]
 		switch strings.ToUpper(word) {
-		case "FROM":
-			cfg = dockerConfig{}
 		case "ENTRYPOINT":
 			cfg.Entrypoint = dockerCommand(rest)
 		case "CMD":
@@ -34,7 +62,49 @@ func parseDockerfile(text string) dockerConfig {
 			}
 		}
 	}
+	if len(stages) == 0 {
+		return dockerConfig{}
+	}
+	cfg := stages[len(stages)-1]
+pick:
+	for _, n := range ProductionNames {
+		for _, s := range stages {
+			if s.Stage == n && (s.Entrypoint != nil || s.Cmd != nil) {
+				cfg = s
+				break pick
+			}
+		}
+	}
+	for _, c := range []*Command{cfg.Entrypoint, cfg.Cmd} {
+		if w := c.unwrap(); w != "" {
+			cfg.Unwrapped = append(cfg.Unwrapped, w)
+		}
+	}
 	return cfg
+}
+
+// unwrap takes a tool wrapper off the command and returns it ("poetry
+// run"), or "".
+func (c *Command) unwrap() string {
+	if c == nil {
+		return ""
+	}
+	words := c.Args
+	if c.Shell {
+		words = strings.Fields(c.Args[0])
+	}
+	for _, w := range ToolWrappers {
+		if len(words) > len(w) && words[0] == w[0] && words[1] == w[1] {
+			if c.Shell {
+				c.Args[0] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c.Args[0]), w[0]))
+				c.Args[0] = strings.TrimSpace(strings.TrimPrefix(c.Args[0], w[1]))
+			} else {
+				c.Args = append([]string(nil), c.Args[len(w):]...)
+			}
+			return w[0] + " " + w[1]
+		}
+	}
+	return ""
 }
 
 // dockerLines joins continued lines and drops comments and blank lines.

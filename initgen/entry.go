@@ -13,6 +13,7 @@ import (
 // entrypoint finds how the service starts: a Dockerfile's ENTRYPOINT/CMD,
 // else a Flask or FastAPI app, else a package's __main__.py.
 func (in *inspector) entrypoint() error {
+	in.p.Route, in.p.RouteAt = DetectRoute(in.fsys)
 	if data, err := fs.ReadFile(in.fsys, "Dockerfile"); err == nil {
 		if cfg := parseDockerfile(string(data)); cfg.Entrypoint != nil || cfg.Cmd != nil {
 			in.useDockerfile(cfg)
@@ -81,7 +82,14 @@ func (in *inspector) useDockerfile(cfg dockerConfig) {
 	if p.Cmd != nil {
 		parts = append(parts, "CMD "+p.Cmd.String())
 	}
-	in.detected("entrypoint: %s (Dockerfile)", strings.Join(parts, ", "))
+	from := "Dockerfile"
+	if cfg.Stage != "" {
+		from = "stage " + cfg.Stage + " of the Dockerfile"
+	}
+	in.detected("entrypoint: %s (%s)", strings.Join(parts, ", "), from)
+	for _, w := range cfg.Unwrapped {
+		in.guessed("%s dropped from the command: %s is not in the service image (its lock is installed with pip)", w, strings.Fields(w)[0])
+	}
 	if len(p.ServiceCopy) > 0 {
 		in.guessed("%s is the Dockerfile's entrypoint script: the service copies it to %s/", script, Workdir)
 	}

@@ -87,6 +87,9 @@ type Project struct {
 	Expose      []string
 	// ImportCheck is the module the service image must import, or "".
 	ImportCheck string
+	// Route is the path the smoke check GETs ("" probes TCP), found in
+	// RouteAt.
+	Route, RouteAt string
 
 	// Python is the requested Python version and where it was read, or "".
 	Python string

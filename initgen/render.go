@@ -2,6 +2,7 @@ package initgen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 )
@@ -128,10 +129,49 @@ func (p *Project) serviceStage(w *writer) {
 	w.command(4, "cmd", p.Cmd)
 	w.list(4, "expose", p.Expose, "")
 	w.line(4, "gated_by: [tests]", "exported only if tests pass")
-	if p.ImportCheck != "" {
+	if sc := p.serviceCheck(); sc != nil {
+		sc.write(w, 4)
+	} else if p.ImportCheck != "" {
 		w.line(4, "checks:", "run on the built image before it is exported")
 		w.line(6, "commands:", "")
 		w.line(8, "- name: "+scalar(p.ImportCheck+" imports without the test deps"), "")
 		w.line(10, "run: "+flow([]string{"python", "-c", "import " + p.ImportCheck}), "")
 	}
+}
+
+// serviceCheck is the service's checks: its program, its import, and a
+// smoke check when its port is known.
+func (p *Project) serviceCheck() *ServiceCheck {
+	sc := ServiceChecks(p.Entrypoint, p.Cmd)
+	if sc == nil {
+		return nil
+	}
+	sc.Import = p.ImportCheck
+	sm := &Smoke{HTTPPath: p.Route}
+	var why []string
+	for _, c := range []*Command{p.Entrypoint, p.Cmd} {
+		if c == nil || sm.Port != "" || sm.PortEnv != "" {
+			continue
+		}
+		sm.Port, sm.PortEnv = CommandPort(c.Args, c.Shell)
+	}
+	switch {
+	case sm.PortEnv != "":
+		why = append(why, "the command reads $"+sm.PortEnv)
+	case sm.Port != "":
+		why = append(why, "port "+sm.Port+" from the command")
+	case len(p.Expose) > 0:
+		sm.Port = strings.TrimSuffix(p.Expose[0], "/tcp")
+		why = append(why, "port "+sm.Port+" exposed")
+	default:
+		return sc
+	}
+	if sm.HTTPPath != "" {
+		why = append(why, "GET "+sm.HTTPPath+" found in "+p.RouteAt)
+	} else {
+		why = append(why, "no route found: TCP")
+	}
+	sm.Why = strings.Join(why, "; ")
+	sc.Smoke = sm
+	return sc
 }

@@ -13,7 +13,7 @@ var (
 	fileKeys     = []string{"path", "exists", "mode", "owner", "contains"}
 	commandKeys  = []string{"name", "run", "exit", "stdout", "stderr"}
 	metadataKeys = []string{"entrypoint", "cmd", "expose", "user", "workdir", "env", "labels"}
-	smokeKeys    = []string{"port_env", "env", "http", "log", "timeout"}
+	smokeKeys    = []string{"port_env", "port", "tcp", "env", "http", "log", "timeout"}
 	httpKeys     = []string{"path", "status", "body"}
 )
 
@@ -191,8 +191,13 @@ func (cp checkParser) metadata(n *yaml.Node) (*MetadataCheck, error) {
 
 func (cp checkParser) smoke(n *yaml.Node) (*SmokeCheck, error) {
 	s := &SmokeCheck{Pos: cp.ps.pos(n)}
-	strs := map[string]typed{"port_env": {&s.PortEnv, "env name"}, "log": {&s.Log, "regexp"}, "timeout": {&s.Timeout, "duration"}}
+	strs := map[string]typed{"port_env": {&s.PortEnv, "env name"}, "log": {&s.Log, "regexp"}, "timeout": {&s.Timeout, "duration"},
+		"port": {&s.Port, "fixed port"}}
 	err := cp.fields(n, "checks.smoke", smokeKeys, strs, func(key, what string, v *yaml.Node) (err error) {
+		if key == "tcp" {
+			s.TCP, err = cp.ps.boolean(v, what)
+			return err
+		}
 		if key == "env" {
 			// Like a stage's env, a ${NAME} that is not an arg is kept: it
 			// expands from the image's env when the service starts.

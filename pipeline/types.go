@@ -202,12 +202,18 @@ type MetadataCheck struct {
 }
 
 // SmokeCheck starts the image's own entrypoint and waits until it is ready:
-// a log line matches Log, and/or an HTTP GET of HTTP.Path answers.
+// a log line matches Log, and/or an HTTP GET of HTTP.Path answers, and/or
+// (TCP) the port accepts a connection.
 type SmokeCheck struct {
 	// PortEnv names the env var through which the allocated port is passed.
 	PortEnv Value
-	HTTP    *HTTPProbe
-	Log     Value // regular expression over stdout and stderr
+	// Port is the fixed port a service that cannot be told its port
+	// listens on (instead of PortEnv); 0 when unset.
+	Port Value
+	// TCP: ready once the port accepts a connection.
+	TCP  bool
+	HTTP *HTTPProbe
+	Log  Value // regular expression over stdout and stderr
 	// Timeout bounds the wait for readiness; default 30s.
 	Timeout Value
 	Env     []KV

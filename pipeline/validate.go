@@ -177,11 +177,17 @@ func validateChecks(s *Stage) error {
 	case sm == nil:
 	case sm.HTTP != nil && !isSet(sm.HTTP.Path):
 		return errorf(sm.HTTP.Pos, "%s has no path: (write the path to GET, such as path: /health)", w("checks.smoke.http"))
-	case sm.HTTP != nil && !isSet(sm.PortEnv):
-		return errorf(sm.HTTP.Pos, "%s needs port_env: in smoke (the env var through which the service reads its port, such as PORT)",
+	case isSet(sm.PortEnv) && isSet(sm.Port):
+		return errorf(sm.Port.Pos, "%s: port and port_env exclude each other (port_env passes a free port to a service that reads it; port is for one that cannot be told)",
+			w("checks.smoke.port"))
+	case sm.HTTP != nil && !isSet(sm.PortEnv) && !isSet(sm.Port):
+		return errorf(sm.HTTP.Pos, "%s needs port_env: in smoke (the env var through which the service reads its port, such as PORT), or port: (the port it listens on)",
 			w("checks.smoke.http"))
-	case sm.HTTP == nil && !isSet(sm.Log):
-		return errorf(sm.Pos, "%s has neither http: nor log: (say how to tell that the service is ready, such as log: \"Listening at\")",
+	case sm.TCP && !isSet(sm.PortEnv) && !isSet(sm.Port):
+		return errorf(sm.Pos, "%s needs port_env: (the env var through which the service reads its port, such as PORT), or port: (the port it listens on)",
+			w("checks.smoke.tcp"))
+	case sm.HTTP == nil && !sm.TCP && !isSet(sm.Log):
+		return errorf(sm.Pos, "%s has neither http:, tcp: nor log: (say how to tell that the service is ready, such as log: \"Listening at\")",
 			w("checks.smoke"))
 	}
 	return nil
@@ -190,14 +196,15 @@ func validateChecks(s *Stage) error {
 // judgeText is, per kind of check value, what is wrong with a bad one and
 // the fix.
 var judgeText = map[string][2]string{
-	"path":     {"is not an absolute path", "such as /app"},
-	"url path": {"does not start with /", "such as /health"},
-	"mode":     {"is not an octal file mode up to 07777", `write it like "0755"`},
-	"owner":    {"is not a numeric owner", `write uid or uid:gid, such as "0:0" or "1000"`},
-	"regexp":   {"is an empty regular expression", "to match empty text write ^$, or remove the key"},
-	"port":     {"is not a port", "write 3000 or 3000/tcp"},
-	"env name": {"is not an env var name", "use letters, digits and _, such as PORT"},
-	"duration": {"is not a duration above zero", "such as 30s or 2m"},
+	"path":       {"is not an absolute path", "such as /app"},
+	"url path":   {"does not start with /", "such as /health"},
+	"mode":       {"is not an octal file mode up to 07777", `write it like "0755"`},
+	"owner":      {"is not a numeric owner", `write uid or uid:gid, such as "0:0" or "1000"`},
+	"regexp":     {"is an empty regular expression", "to match empty text write ^$, or remove the key"},
+	"port":       {"is not a port", "write 3000 or 3000/tcp"},
+	"fixed port": {"is not a port from 1 to 65535", "such as 8000"},
+	"env name":   {"is not an env var name", "use letters, digits and _, such as PORT"},
+	"duration":   {"is not a duration above zero", "such as 30s or 2m"},
 }
 
 // judge checks one check value of the given kind ("" accepts any string).
@@ -230,6 +237,9 @@ func judge(v *Value, what, kind string) error {
 		}
 	case "port":
 		ok = portSpec.MatchString(v.Value)
+	case "fixed port":
+		n, err := strconv.Atoi(v.Value)
+		ok = err == nil && n >= 1 && n <= 65535
 	case "env name":
 		ok = envName.MatchString(v.Value)
 	case "duration":

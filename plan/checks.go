@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -61,7 +62,11 @@ const NonRoot = "non-root"
 
 // SmokeCheck starts the image's entrypoint and waits for readiness.
 type SmokeCheck struct {
-	PortEnv    string        `json:"port_env,omitempty"`
+	PortEnv string `json:"port_env,omitempty"`
+	// Port is a fixed port the service listens on (instead of PortEnv).
+	Port int `json:"port,omitempty"`
+	// TCP: ready once the port accepts a connection.
+	TCP        bool          `json:"tcp,omitempty"`
 	HTTPPath   string        `json:"http_path,omitempty"`
 	HTTPStatus int           `json:"http_status,omitempty"`
 	HTTPBody   Pattern       `json:"http_body,omitzero"`
@@ -111,8 +116,9 @@ func planChecks(c *pipeline.Checks, stage string, ps *patterns) *Checks {
 		out.Metadata = mc
 	}
 	if s := c.Smoke; s != nil {
-		sc := &SmokeCheck{PortEnv: s.PortEnv.Value, Log: ps.compileLog(s.Log, key("smoke.log")),
+		sc := &SmokeCheck{PortEnv: s.PortEnv.Value, TCP: s.TCP, Log: ps.compileLog(s.Log, key("smoke.log")),
 			Timeout: DefaultSmokeTimeout, Source: s.Pos.String()}
+		sc.Port, _ = strconv.Atoi(s.Port.Value) // validated by the parser
 		if s.Timeout.Value != "" {
 			if d, err := time.ParseDuration(s.Timeout.Value); err == nil {
 				sc.Timeout = d

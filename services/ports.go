@@ -1,12 +1,14 @@
 package services
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // Ports hands out free ports on 127.0.0.1 for services and smoke checks.
@@ -70,4 +72,41 @@ func (p *Ports) ensureDir() error {
 		}
 	}
 	return nil
+}
+
+// Hold takes the lock of a fixed port (checks.smoke.port), waiting up to
+// wait for another stagebuild process's hold of it to end, and fails when
+// something else already listens there: a probe would reach it, not the
+// service.
+func (p *Ports) Hold(ctx context.Context, port int, wait time.Duration) (int, func(), error) {
+	if p.Err != nil {
+		return 0, nil, fmt.Errorf("holding port %d: %w", port, p.Err)
+	}
+	if err := p.ensureDir(); err != nil {
+		return 0, nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(p.Dir, strconv.Itoa(port)+".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return 0, nil, fmt.Errorf("holding port %d: %w", port, err)
+	}
+	deadline := time.Now().Add(wait)
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			f.Close()
+			return 0, nil, fmt.Errorf("port %d stayed in use by another stagebuild smoke test for %s", port, wait)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return 0, nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		f.Close()
+		return 0, nil, fmt.Errorf("port %d (checks.smoke.port) is already in use on this host, so the probe could not tell the service from it: stop what listens there, or make the service read its port from an env var and use port_env", port)
+	}
+	l.Close()
+	return port, func() { f.Close() }, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -71,4 +72,16 @@ func (l *LogTail) Tail(n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return lines
+}
+
+// DialTCP reports whether port of 127.0.0.1 accepts a TCP connection.
+func DialTCP(ctx context.Context, port int) (ok bool, why string) {
+	addr := fmt.Sprintf("%s:%d", plan.ServiceHost, port)
+	d := net.Dialer{Timeout: 2 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false, fmt.Sprintf("connecting to %s: %v", addr, err)
+	}
+	conn.Close()
+	return true, ""
 }
