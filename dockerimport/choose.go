@@ -2,10 +2,9 @@ package dockerimport
 
 import (
 	"strings"
-)
 
-// productionNames name the production image, in order of preference.
-var productionNames = []string{"prod", "production", "release", "runtime", "service", "final"}
+	"github.com/stagebuild/stagebuild/initgen"
+)
 
 // chooseProduction picks the service image: a stage named like one, else
 // the default target (the last stage) when it is no gate and has no test
@@ -15,7 +14,7 @@ func (c *converter) chooseProduction() {
 	ok := func(s *stage) bool { return s.Test == nil && !s.eff.gate && !s.eff.testDeps }
 	var pick *stage
 	why := ""
-	for _, n := range productionNames {
+	for _, n := range initgen.ProductionNames() {
 		for _, s := range c.stages {
 			if strings.EqualFold(s.Name, n) && ok(s) && pick == nil {
 				pick, why = s, "named "+s.Name

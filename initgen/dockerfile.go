@@ -19,11 +19,13 @@ type dockerConfig struct {
 
 // ProductionNames name a Dockerfile's production stage, in order of
 // preference; without one, the last stage is the service.
-var ProductionNames = []string{"prod", "production", "release", "runtime", "service", "final"}
+func ProductionNames() []string {
+	return []string{"prod", "production", "release", "runtime", "service", "final"}
+}
 
-// ToolWrappers run a command in a tool's environment (poetry run X); in an
+// toolWrappers run a command in a tool's environment (poetry run X); in an
 // image without the tool, the command is X.
-var ToolWrappers = [][]string{{"poetry", "run"}, {"uv", "run"}, {"pipenv", "run"}, {"pdm", "run"}, {"hatch", "run"}}
+var toolWrappers = [][]string{{"poetry", "run"}, {"uv", "run"}, {"pipenv", "run"}, {"pdm", "run"}, {"hatch", "run"}}
 
 // parseDockerfile reads ENTRYPOINT, CMD and EXPOSE of the production stage
 // of a Dockerfile (by name, else the last), with tool wrappers taken off
@@ -67,7 +69,7 @@ func parseDockerfile(text string) dockerConfig {
 	}
 	cfg := stages[len(stages)-1]
 pick:
-	for _, n := range ProductionNames {
+	for _, n := range ProductionNames() {
 		for _, s := range stages {
 			if s.Stage == n && (s.Entrypoint != nil || s.Cmd != nil) {
 				cfg = s
@@ -93,7 +95,7 @@ func (c *Command) unwrap() string {
 	if c.Shell {
 		words = strings.Fields(c.Args[0])
 	}
-	for _, w := range ToolWrappers {
+	for _, w := range toolWrappers {
 		if len(words) > len(w) && words[0] == w[0] && words[1] == w[1] {
 			if c.Shell {
 				c.Args[0] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c.Args[0]), w[0]))
