@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stagebuild/stagebuild/internal/detach"
 	"github.com/stagebuild/stagebuild/state"
 )
 
@@ -154,6 +155,7 @@ func start(ctx context.Context, bin string, l Local) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach.CloseInherited() // or the daemon holds our parent's locks while it runs
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", bin, err)
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stagebuild/stagebuild/internal/detach"
 )
 
 // maxSockPath is the longest unix socket path the kernel accepts: sun_path
@@ -97,6 +99,7 @@ func ensureDocker(ctx context.Context, p *progress, state string) error {
 	cmd.Env = append(os.Environ(), "PATH="+withSbin(os.Getenv("PATH")))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach.CloseInherited() // or the daemon holds our parent's locks while it runs
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting dockerd: %w", err)
 	}

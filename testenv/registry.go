@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/stagebuild/stagebuild/internal/detach"
 )
 
 const registryConfig = `version: 0.1
@@ -59,6 +61,7 @@ func ensureRegistry(ctx context.Context, p *progress, root, state string) error 
 	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach.CloseInherited() // or the daemon holds our parent's locks while it runs
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting registry: %w", err)
 	}
