@@ -12,38 +12,16 @@ import (
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-// withConfigChanges applies to a parent stage's state only what the child's
-// config changes: a state carries its env as a chain of values, so
-// re-applying the whole env per stage would make that chain, and the work
-// of every op marshalled from it, grow quadratically with the pipeline
-// (36 s for 500 stages, where this takes milliseconds).
-func withConfigChanges(st llb.State, parent, cfg ocispecs.Image) llb.State {
-	had := make(map[string]bool, len(parent.Config.Env))
-	for _, kv := range parent.Config.Env {
-		had[kv] = true
-	}
-	for _, kv := range cfg.Config.Env {
-		if !had[kv] {
-			k, v, _ := strings.Cut(kv, "=")
-			st = st.AddEnv(k, v)
-		}
-	}
-	if cfg.Config.WorkingDir != parent.Config.WorkingDir {
-		dir := cfg.Config.WorkingDir
-		if dir == "" {
-			dir = "/"
-		}
-		st = st.Dir(dir)
-	}
-	if cfg.Config.User != parent.Config.User {
-		st = st.User(cfg.Config.User)
-	}
-	return st
-}
-
-// withConfig sets the exec environment of st from an image config.
-func withConfig(st llb.State, cfg ocispecs.Image) llb.State {
-	for _, kv := range cfg.Config.Env {
+// stageState is the state a stage starts from: its base's filesystem with
+// the exec environment of its config (env, workdir, user, platform) set on
+// a value chain of its own. A state looks each value up by walking its chain
+// to the nearest setting, and an env setting reads the one before it, so a
+// stage that inherited its parent's chain would make every op marshalled in
+// it walk the whole ancestry: quadratic in the pipeline's depth (a chain of
+// 400 stages took seconds to marshal).
+func stageState(out llb.Output, platform ocispecs.Platform, env []string, cfg ocispecs.Image) llb.State {
+	st := llb.NewState(out).Platform(platform)
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		st = st.AddEnv(k, v)
 	}
@@ -56,6 +34,28 @@ func withConfig(st llb.State, cfg ocispecs.Image) llb.State {
 		st = st.User(cfg.Config.User)
 	}
 	return st
+}
+
+// execEnv is the env a stage's run steps get, in the order BuildKit lists
+// it: the parent's, with every variable the stage sets anew moved to the
+// end (an env list orders a variable by where it was last set). The image
+// config keeps a redefined variable in place instead; keeping BuildKit's
+// order keeps the ops, and so their cache keys, what they have been.
+func execEnv(parentExec []string, parent, cfg ocispecs.Image) []string {
+	had := make(map[string]bool, len(parent.Config.Env))
+	for _, kv := range parent.Config.Env {
+		had[kv] = true
+	}
+	out := slices.Clone(parentExec)
+	for _, kv := range cfg.Config.Env {
+		if had[kv] {
+			continue
+		}
+		k, _, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		out = append(out, kv)
+	}
+	return out
 }
 
 // applyConfig layers a stage's config over its base's, as Dockerfile

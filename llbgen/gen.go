@@ -67,6 +67,7 @@ type Stage struct {
 	Result  llb.State
 	Reports *llb.State
 	exec    []llb.RunOption // the graph's execOptions, for its test
+	env     []string        // its run steps' env, in BuildKit's order (execEnv)
 	// services are the test's run options for its services (services.go).
 	services []llb.RunOption
 	// TestBase is the filesystem a gate's test runs on (stagebuild debug).
@@ -75,11 +76,12 @@ type Stage struct {
 
 // Graph holds every planned stage's LLB.
 type Graph struct {
-	stages   map[string]*Stage
-	platform ocispecs.Platform
-	localID  string
-	exec     []llb.RunOption // execOptions, for every exec of the graph
-	svc      serviceGen      // services.go
+	stages     map[string]*Stage
+	platform   ocispecs.Platform
+	localID    string
+	exec       []llb.RunOption // execOptions, for every exec of the graph
+	marshaller *marshaller     // marshal.go
+	svc        serviceGen      // services.go
 }
 
 // Stage returns the generated stage with the given name, or nil.
@@ -95,7 +97,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
-		svc: serviceGen{pl: pl, opts: opts}}
+		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID))), svc: serviceGen{pl: pl, opts: opts}}
 	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
 	for i := range pl.Stages {
 		ps := &pl.Stages[i]
@@ -108,13 +110,13 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 			created := *opts.Created
 			cfg.Created = &created
 		}
-		if ps.Base.Stage != "" {
-			st = withConfigChanges(st, g.stages[ps.Base.Stage].Config, cfg)
-		} else {
-			st = withConfig(st, cfg)
+		env := cfg.Config.Env
+		if parent := g.stages[ps.Base.Stage]; parent != nil {
+			env = execEnv(parent.env, parent.Config, cfg)
 		}
+		st = stageState(st.Output(), opts.Platform, env, cfg)
 		total := len(ps.Steps)
-		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, exec: g.exec}
+		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, env: env, exec: g.exec}
 		if gen.services, err = g.serviceOptions(ps); err != nil {
 			return nil, err
 		}
@@ -188,13 +190,13 @@ func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, erro
 	if s == nil {
 		return nil, fmt.Errorf("stage %s was not generated", name)
 	}
-	return s.State.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+	return g.marshaller.marshal(ctx, s.State)
 }
 
 // MarshalState returns the definition of any state of this graph, such as a
 // gate's Result or Reports.
 func (g *Graph) MarshalState(ctx context.Context, st llb.State) (*llb.Definition, error) {
-	return st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+	return g.marshaller.marshal(ctx, st)
 }
 
 // OutputDigest is the digest of the vertex a definition ends in.

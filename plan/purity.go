@@ -49,21 +49,7 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 			continue
 		}
 		own := lineage(p, s.Name)
-		side := map[string]bool{}
-		for _, g := range s.GatedBy {
-			for n := range lineage(p, g.Value) {
-				if !own[n] {
-					side[n] = true
-				}
-			}
-		}
-		for _, o := range p.Stages { // descendants of test-side stages
-			for n := range lineage(p, o.Name) {
-				if side[n] && !own[o.Name] {
-					side[o.Name] = true
-				}
-			}
-		}
+		side := testSide(p, s, own)
 		copied := map[string]bool{}
 		for n := range own {
 			for _, c := range p.Stage(n).Copy {
@@ -126,6 +112,44 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 		st.Purity = pur
 	}
 	return nil
+}
+
+// testSide are the stages on the test side of s's gates: their ancestors
+// outside own (s's lineage), and every stage built from one of those. Each
+// stage is looked at once, however many gates share its ancestry.
+func testSide(p *pipeline.Pipeline, s *pipeline.Stage, own map[string]bool) map[string]bool {
+	side := map[string]bool{}
+	walked := map[string]bool{}
+	for _, g := range s.GatedBy {
+		for st := p.Stage(g.Value); st != nil && !walked[st.Name]; st = p.Stage(st.FromStage) {
+			walked[st.Name] = true
+			if !own[st.Name] {
+				side[st.Name] = true
+			}
+		}
+	}
+	// A stage descends from the test side when its base is on it or
+	// descends from it.
+	descends := map[string]bool{}
+	var fromSide func(st *pipeline.Stage) bool
+	fromSide = func(st *pipeline.Stage) bool {
+		if v, ok := descends[st.Name]; ok {
+			return v
+		}
+		descends[st.Name] = false // a cycle, were there one, ends here
+		v := side[st.Name]
+		if base := p.Stage(st.FromStage); !v && base != nil {
+			v = fromSide(base)
+		}
+		descends[st.Name] = v
+		return v
+	}
+	for _, o := range p.Stages {
+		if !own[o.Name] && fromSide(o) {
+			side[o.Name] = true
+		}
+	}
+	return side
 }
 
 // lineage is a stage and every stage it is built from.

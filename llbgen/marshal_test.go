@@ -1,0 +1,62 @@
+package llbgen
+
+import (
+	"context"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	"google.golang.org/protobuf/proto"
+)
+
+// The graph's marshalling, which marshals each vertex once for all its
+// definitions, gives every definition as llb.State.Marshal does: the same
+// ops in the same order and the same metadata. llb's source map lists every
+// op with no location; ours leaves them out.
+func TestMarshalAsLLBDoes(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := servicesGraph(t)
+	graphs := map[string]*Graph{
+		"seed000":         exampleGraph(t, "service", "localdev"),
+		"seed000 nocache": exampleGraphOpts(t, Options{CA: true, RerunTests: true, NoCacheStages: []string{"deps"}}, "service", "localdev"),
+		"services":        svc,
+		"mounts":          mountsGraph(t, Options{}),
+	}
+	for name, g := range graphs {
+		t.Run(name, func(t *testing.T) {
+			var states []llb.State
+			for _, s := range g.stages {
+				states = append(states, s.State)
+				if s.Gate {
+					states = append(states, s.Result, s.TestBase)
+				}
+				if s.Reports != nil {
+					states = append(states, *s.Reports)
+				}
+			}
+			if len(states) < 2 {
+				t.Fatalf("only %d states", len(states))
+			}
+			for i, st := range states {
+				got, err := g.MarshalState(ctx, st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantPB := want.ToPB()
+				for dgst, locs := range wantPB.Source.Locations {
+					if len(locs.Locations) > 0 {
+						t.Fatalf("state %d: llb gives source locations for %s", i, dgst)
+					}
+				}
+				wantPB.Source = &pb.Source{}
+				if !proto.Equal(got.ToPB(), wantPB) {
+					t.Errorf("state %d: definition\n%v\nwant\n%v", i, got.ToPB(), wantPB)
+				}
+			}
+		})
+	}
+}
