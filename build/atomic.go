@@ -60,6 +60,7 @@ func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pe
 		}
 		e.Type = client.ExporterTar
 		e.Output = func(map[string]string) (io.WriteCloser, error) { return f, nil }
+		track(tmp, f.Name())
 		return e, &pending{dest: abs, tmp: tmp, tarball: f.Name(), dir: true}, nil
 	}
 	if dest == "-" {
@@ -82,6 +83,7 @@ func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pe
 	}
 	p := &pending{dest: abs, tmp: f.Name()}
 	e.Output = func(map[string]string) (io.WriteCloser, error) { return f, nil }
+	track(p.tmp)
 	return e, p, nil
 }
 
@@ -94,6 +96,7 @@ func (nopCloser) Close() error { return nil }
 // semantics (untar.go): directories merge, and entries of an existing dest
 // that the export does not name are kept.
 func (p *pending) commit() error {
+	defer untrack(p.tmp, p.tarball)
 	if !p.dir {
 		if err := os.Chmod(p.tmp, 0o644); err != nil {
 			return err
@@ -160,6 +163,7 @@ func (p *pending) unpack() (*unpacked, error) {
 
 // discard removes a temporary output after a failed build.
 func (p *pending) discard() {
+	defer untrack(p.tmp, p.tarball)
 	_ = os.RemoveAll(p.tmp)
 	if p.tarball != "" {
 		_ = os.Remove(p.tarball)

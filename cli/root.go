@@ -48,7 +48,10 @@ func NewRootCmd(s Streams) *cobra.Command {
 
 // Main runs the CLI and returns the process exit code.
 func Main(args []string, s Streams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, stop := onInterrupt(context.Background(), sigs, s.Err, os.Exit)
 	defer stop()
 	root := NewRootCmd(s)
 	root.SetArgs(args)

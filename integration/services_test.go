@@ -61,14 +61,51 @@ func processes(s string) []string {
 // moment to reap what it killed).
 func assertGone(t *testing.T, marker string) {
 	t.Helper()
-	var left []string
-	for i := 0; i < 20; i++ {
-		if left = processes(marker); len(left) == 0 {
+	assertGoneWithin(t, marker, 2*time.Second)
+}
+
+// assertGoneWithin is assertGone with a longer wait, and it also asks the
+// container runtime that the daemon drives (runc) for a container whose
+// process carries marker.
+func assertGoneWithin(t *testing.T, marker string, wait time.Duration) {
+	t.Helper()
+	var left, ctrs []string
+	for end := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+		left, ctrs = processes(marker), runcContainers(t, marker)
+		if len(left) == 0 && len(ctrs) == 0 {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		if time.Now().After(end) {
+			break
+		}
 	}
-	t.Errorf("service processes left running: %q", left)
+	t.Errorf("left running: processes %q, containers %q", left, ctrs)
+}
+
+// runcContainers lists the runc containers whose init process's command
+// line holds marker.
+func runcContainers(t *testing.T, marker string) []string {
+	t.Helper()
+	out, err := exec.Command("runc", "list", "-q").Output()
+	if err != nil {
+		t.Fatalf("runc list: %v", err)
+	}
+	var found []string
+	for _, id := range strings.Fields(string(out)) {
+		st, err := exec.Command("runc", "state", id).Output()
+		if err != nil {
+			continue // gone meanwhile
+		}
+		m := regexp.MustCompile(`"pid": (\d+)`).FindSubmatch(st)
+		if m == nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + string(m[1]) + "/cmdline")
+		if strings.Contains(string(b), marker) {
+			found = append(found, id)
+		}
+	}
+	return found
 }
 
 var servicePorts = regexp.MustCompile(`\[service (\S+) for \S+\] .* \((?:\w+=127\.0\.0\.1:(\d+)(?:, )?)+\)`)
@@ -227,5 +264,67 @@ func TestServicesInterrupt(t *testing.T) {
 	assertGone(t, marker)
 	for _, p := range portsOf(errb.String()) {
 		assertClosed(t, p)
+	}
+}
+
+// A second Ctrl-C is not swallowed: stagebuild exits 130 at once, without
+// waiting for the build to unwind, and still leaves no service process, no
+// container and no partial output.
+func TestServicesSecondInterrupt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	marker := "stagebuild-int2-" + randomID()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), webPipeline(marker, "", `wget -qO- "$URL" && sleep 300`))
+	cmd := exec.Command(binPath, "build", "--progress", "plain", "-o", "type=local,dest=out", "-o", "type=oci,dest=img.tar")
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(processes(marker)) == 0 || !strings.Contains(errb.String(), "[tests 1/1] TEST") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the service and its test did not start:\n%s", tail(errb.String(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // the test is in its sleep
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("stagebuild did not stop within 10s of a second SIGINT:\n%s", tail(errb.String(), 30))
+	}
+	t.Logf("exited %s after the second SIGINT", time.Since(start).Round(time.Millisecond))
+	if code := cmd.ProcessState.Sys().(syscall.WaitStatus).ExitStatus(); code != 130 {
+		t.Errorf("exit %d, want 130\n%s", code, tail(errb.String(), 20))
+	}
+	if !strings.Contains(errb.String(), "\nstagebuild: interrupted again: exiting now\n") {
+		t.Errorf("no word of the second interrupt:\n%s", tail(errb.String(), 20))
+	}
+	// The daemon ends the session's containers once stagebuild is gone.
+	assertGoneWithin(t, marker, 30*time.Second)
+	for _, p := range portsOf(errb.String()) {
+		assertClosed(t, p)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{"stagebuild.yaml"}; !slices.Equal(names, want) {
+		t.Errorf("the project holds %q after the interrupt, want only %q", names, want)
 	}
 }
