@@ -6,6 +6,8 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stagebuild/stagebuild/llbgen"
 )
 
 // TLSHint is the line a build error gets when the failing step's output
@@ -14,22 +16,6 @@ const TLSHint = "TLS verification failed inside the build; behind a TLS-inspecti
 
 // TLSHintWithCA is that line when a CA bundle was given and did not help.
 const TLSHintWithCA = "TLS verification failed inside the build despite the CA bundle given (--ca-cert, ca_certs); make sure it holds the proxy's CA"
-
-// tlsFailures are what TLS verification failures look like in the output
-// of OpenSSL-based tools (pip, requests, curl, git), rustls (uv), Node and
-// Go, compared case-insensitively.
-var tlsFailures = []string{
-	"certificate_verify_failed",
-	"certificate verify failed",
-	"unable to get local issuer certificate",
-	"self-signed certificate in certificate chain",
-	"self signed certificate in certificate chain",
-	"invalid peer certificate",
-	"server certificate verification failed",
-	"self_signed_cert_in_chain",
-	"unable_to_get_issuer_cert_locally",
-	"x509: certificate signed by unknown authority",
-}
 
 // TLSHintError is a build error whose failing step's output shows a TLS
 // verification failure. Error ends with the hint on a line of its own.
@@ -72,7 +58,7 @@ func (r *runner) withTLSHint(err error) error {
 func tlsFailure(lines []string) bool {
 	for _, l := range lines {
 		l = strings.ToLower(l)
-		for _, f := range tlsFailures {
+		for _, f := range llbgen.TLSFailurePatterns() {
 			if strings.Contains(l, f) {
 				return true
 			}

@@ -49,6 +49,9 @@ func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, erro
 	defer svc.End()
 	ref, err := s.solve(ctx, gs.Result)
 	if err != nil {
+		if ie := infraFailure(name, err); ie != nil {
+			return nil, ie // not a verdict (infra.go)
+		}
 		return nil, svc.Explain(err)
 	}
 	exit, err := ref.ReadFile(ctx, gateway.ReadRequest{Filename: path.Join(llbgen.OutputDir, "exit")})

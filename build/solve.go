@@ -155,7 +155,9 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("progress display: %w", perr)
 	}
 	out := &Result{Targets: results, Gates: r.gateResults()}
-	err = r.withTLSHint(combine(errs))
+	err = combine(errs)
+	r.explainInfra(err)
+	err = r.withTLSHint(err)
 	var ge *GateError
 	if errors.As(err, &ge) {
 		for i, e := range errs {

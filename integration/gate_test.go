@@ -3,9 +3,11 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/testenv"
 )
 
@@ -129,5 +131,49 @@ func TestSourceEditKeepsInstallsCached(t *testing.T) {
 		if v := find(t, vs, name); v.Cached {
 			t.Errorf("%s was cached although app/ changed", v.Name)
 		}
+	}
+}
+
+// A gate that fails for an infrastructure reason (here a TLS verification
+// failure in its output) is not recorded as a verdict: the build fails with
+// the reason, exports nothing, and the next build runs the test again
+// instead of replaying a cached failure (issue 13, item 11).
+func TestInfraFailureIsNotAVerdict(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tlsLine := "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain"
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+default: image
+stages:
+  image: {from: busybox:latest, gated_by: [tests]}
+  tests:
+    from: busybox:latest
+    test: |
+      echo "nonce-$(cat /proc/sys/kernel/random/uuid)"
+      echo "`+tlsLine+`"
+      exit 1
+`)
+	want := "stagebuild: gate \"tests\": its test failed for an infrastructure reason, which is not a verdict and was not cached (the next build runs it again): " +
+		tlsLine + "\n" + build.TLSHint + "\n"
+	var nonces []string
+	for run := 1; run <= 2; run++ {
+		r := stagebuild(t, dir, "build", "--progress", "plain", "-o", "type=oci,dest=out/image.tar")
+		if r.code != 1 {
+			t.Fatalf("run %d: exit %d, want 1 (a build error, not a gate verdict)\n%s", run, r.code, tail(r.stderr, 30))
+		}
+		if !strings.HasSuffix(r.stderr, want) {
+			t.Errorf("run %d: stderr ends\n%s\nwant it to end\n%s", run, tail(r.stderr, 3), want)
+		}
+		m := regexp.MustCompile(`nonce-[0-9a-f-]{36}`).FindAllString(r.stderr, -1)
+		if len(m) == 0 {
+			t.Fatalf("run %d: the test did not run (a cached verdict?)\n%s", run, tail(r.stderr, 30))
+		}
+		nonces = append(nonces, m[0])
+		if _, err := os.Stat(filepath.Join(dir, "out", "image.tar")); !os.IsNotExist(err) {
+			t.Errorf("run %d: out/image.tar written (%v)", run, err)
+		}
+	}
+	if nonces[0] == nonces[1] {
+		t.Errorf("the second build replayed the first one's output %s", nonces[0])
 	}
 }

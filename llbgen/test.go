@@ -15,14 +15,17 @@ const ResultDir = "/.stagebuild/result"
 // output in ResultDir, and succeeds whenever it could record them. The gate
 // is judged from the result, so a failing test run is cached like a passing
 // one: the same inputs give the same verdict and the same reports, and
-// --rerun-tests reruns it on purpose.
-const testWrapper = `r=` + ResultDir + `
+// --rerun-tests reruns it on purpose. A failure whose output shows an
+// infrastructure failure is no verdict: the step fails (infraCheck), so
+// nothing is cached.
+var testWrapper = `r=` + ResultDir + `
 if command -v tee >/dev/null 2>&1; then
   { "$@"; echo $? >"$r/exit"; } 2>&1 | tee "$r/log"
 else
   "$@" >"$r/log" 2>&1; echo $? >"$r/exit"; cat "$r/log"
 fi
-test -s "$r/exit"`
+test -s "$r/exit" || exit 1
+` + infraCheck()
 
 // checkWrapper runs a command check and records its exit code and output.
 const checkWrapper = `r=` + ResultDir + `
