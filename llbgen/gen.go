@@ -51,9 +51,13 @@ type Options struct {
 	// every run step, test and command check; Proxy hands them the proxy
 	// settings (see ca.go, proxy.go). Created, when set, is every stage's
 	// config creation time (SOURCE_DATE_EPOCH).
-	CA      bool
-	Proxy   *llb.ProxyEnv
-	Created *time.Time
+	CA    bool
+	Proxy *llb.ProxyEnv
+	// ProxySecrets name the proxy variables (HTTPS_PROXY, ...) whose values
+	// carry credentials: they come from the session secrets ProxySecretID
+	// and are never in Proxy (proxy.go).
+	ProxySecrets []string
+	Created      *time.Time
 }
 
 // Stage is the LLB of one planned stage.
