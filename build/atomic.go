@@ -19,6 +19,8 @@ type pending struct {
 	dir  bool
 	// tarball holds a directory output's tar export until it is unpacked.
 	tarball string
+	// unchanged and key: see unchanged.go.
+	unchanged unchanged
 }
 
 // exportEntry turns an Output into a BuildKit export. File and directory
@@ -82,7 +84,15 @@ func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pe
 		return e, nil, fmt.Errorf("output %s: %w", dest, err)
 	}
 	p := &pending{dest: abs, tmp: f.Name()}
-	e.Output = func(map[string]string) (io.WriteCloser, error) { return f, nil }
+	e.Output = func(md map[string]string) (io.WriteCloser, error) {
+		if p.unchanged.check(o, abs, md) {
+			// A nil writer tells the exporter the target already exists:
+			// it sends nothing and succeeds.
+			f.Close()
+			return nil, nil
+		}
+		return f, nil
+	}
 	track(p.tmp)
 	return e, p, nil
 }
@@ -97,11 +107,18 @@ func (nopCloser) Close() error { return nil }
 // that the export does not name are kept.
 func (p *pending) commit() error {
 	defer untrack(p.tmp, p.tarball)
+	if p.unchanged.skipped {
+		return os.Remove(p.tmp)
+	}
 	if !p.dir {
 		if err := os.Chmod(p.tmp, 0o644); err != nil {
 			return err
 		}
-		return os.Rename(p.tmp, p.dest)
+		if err := os.Rename(p.tmp, p.dest); err != nil {
+			return err
+		}
+		p.unchanged.record(p.dest)
+		return nil
 	}
 	u, err := p.unpack()
 	if err != nil {

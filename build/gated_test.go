@@ -40,10 +40,16 @@ stages:
     from: base
 `
 
-// runGated builds the requested targets of gatedPipeline with the fake
-// BuildKit, each target exported as type=oci to out/<target>.tar.
-func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakebk.BuildKit, string, *build.Result, error) {
+// gatedBuild is a build of gatedPipeline's requested targets, each
+// exported as type=oci to out/<target>.tar.
+type gatedBuild struct {
+	dir  string
+	opts build.Options
+}
+
+func newGatedBuild(t *testing.T, requested ...string) *gatedBuild {
 	t.Helper()
+	t.Setenv("STAGEBUILD_HOME", t.TempDir()) // outputs are recorded there
 	dir := t.TempDir()
 	file := filepath.Join(dir, pipeline.DefaultFile)
 	if err := os.WriteFile(file, []byte(gatedPipeline), 0o644); err != nil {
@@ -73,12 +79,25 @@ func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakebk.
 		o.Target = target
 		outputs[target] = []buildflags.Output{o}
 	}
-	fake := &fakebk.BuildKit{Exits: exits}
-	result, err := build.Run(t.Context(), fake, build.Options{
+	return &gatedBuild{dir: dir, opts: build.Options{
 		Plan: pl, ContextDir: dir, Outputs: outputs, Progress: "quiet", ProgressOut: io.Discard, Stdout: io.Discard,
 		Platform: platforms.Normalize(platforms.DefaultSpec()), ReportsDir: filepath.Join(dir, "reports"),
-	})
-	return fake, filepath.Join(dir, "out"), result, err
+	}}
+}
+
+func (g *gatedBuild) run(t *testing.T, fake *fakebk.BuildKit) (*build.Result, error) {
+	t.Helper()
+	return build.Run(t.Context(), fake, g.opts)
+}
+
+// runGated builds the requested targets once, with a fake BuildKit whose
+// gates exit as exits says.
+func runGated(t *testing.T, exits map[string]int, requested ...string) (*fakebk.BuildKit, string, *build.Result, error) {
+	t.Helper()
+	g := newGatedBuild(t, requested...)
+	fake := &fakebk.BuildKit{Exits: exits}
+	res, err := g.run(t, fake)
+	return fake, filepath.Join(g.dir, "out"), res, err
 }
 
 func outFiles(t *testing.T, dir string) []string {

@@ -94,14 +94,19 @@ func (r *runner) runTarget(ctx context.Context, c Client, t plan.Target, fsys fs
 		}
 		return res, err
 	}
+	skipped := map[string]bool{} // outputs left as they were (unchanged.go)
 	for _, p := range pend {
 		if err := p.commit(); err != nil {
 			return res, fmt.Errorf("writing %s: %w", p.dest, err)
 		}
+		skipped[p.dest] = p.unchanged.skipped
 	}
 	pend = nil
 	for _, o := range r.opts.Outputs[t.Stage] {
+		abs, _ := filepath.Abs(o.Dest())
 		switch {
+		case o.Load && skipped[abs]:
+			res.Exported = append(res.Exported, o.Attrs["name"]+" (already in docker, unchanged)")
 		case o.Load:
 			if err := dockerLoad(ctx, o.Dest()); err != nil {
 				return res, err
@@ -112,8 +117,9 @@ func (r *runner) runTarget(ctx context.Context, c Client, t plan.Target, fsys fs
 			res.Exported = append(res.Exported, describeImageOutput(o))
 		case o.Dest() == "-":
 			res.Exported = append(res.Exported, "stdout")
+		case skipped[abs]:
+			res.Exported = append(res.Exported, abs+" (unchanged)")
 		default:
-			abs, _ := filepath.Abs(o.Dest())
 			res.Exported = append(res.Exported, abs)
 		}
 	}

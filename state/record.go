@@ -56,6 +56,12 @@ func WriteRecord(contextDir, file string, args map[string]string, pl *plan.Plan)
 	if err != nil {
 		return err
 	}
+	return writeAtomic(path, data)
+}
+
+// writeAtomic writes data to path through a temporary sibling, creating
+// the directory (0700) if need be.
+func writeAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
