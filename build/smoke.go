@@ -49,9 +49,17 @@ func (s *gwSession) smokeTest(ctx context.Context, ref gateway.Reference, cfg oc
 	for _, e := range c.Env {
 		env = append(env, e.Key+"="+e.Value)
 	}
-	port, release, err := s.r.ports.Allocate()
+	var (
+		port    int
+		release func()
+		err     error
+	)
 	if c.Port != 0 {
 		port, release, err = s.r.ports.Hold(ctx, c.Port, c.Timeout)
+	} else {
+		// An allocated port's lock is held until release: taking one for a
+		// fixed port as well would hold it for the rest of the process.
+		port, release, err = s.r.ports.Allocate()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("smoke test: %w", err)
