@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagebuild/stagebuild"
 	"github.com/stagebuild/stagebuild/daemon"
 )
 
@@ -149,14 +150,9 @@ func runDaemon(ctx context.Context, s Streams, o *DaemonOptions) error {
 		printStatus(s, st)
 		return nil
 	case "prune":
-		c, addr, err := daemon.Connect(ctx, o.Addr, s.Err)
+		r, err := stagebuild.Prune(ctx, o.Addr, daemon.PruneOptions{All: o.All, KeepDuration: o.KeepDuration, KeepStorage: o.KeepStorage}, s.Err)
 		if err != nil {
 			return err
-		}
-		defer c.Close()
-		r, err := daemon.Prune(ctx, c, daemon.PruneOptions{All: o.All, KeepDuration: o.KeepDuration, KeepStorage: o.KeepStorage})
-		if err != nil {
-			return fmt.Errorf("pruning the cache of %s: %w", addr, err)
 		}
 		if o.Format == "json" {
 			return writeJSON(s, r)
