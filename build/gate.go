@@ -30,6 +30,10 @@ type GateResult struct {
 	ReportsDir string
 	// Summary is parsed from the JUnit XML among the reports, if any.
 	Summary *report.Summary
+	// Infra is set when an advisory gate's test failed for an
+	// infrastructure reason: no verdict, nothing cached (infra.go). A
+	// blocking gate's fails the build instead.
+	Infra *InfraError
 }
 
 // Blocking reports whether the result withholds the export it guards.
@@ -49,8 +53,12 @@ func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, erro
 	defer svc.End()
 	ref, err := s.solve(ctx, gs.Result)
 	if err != nil {
-		if ie := infraFailure(name, err); ie != nil {
-			return nil, ie // not a verdict (infra.go)
+		if ie := infraFailure(name, err); ie != nil { // not a verdict (infra.go)
+			if !ps.AllowFailure {
+				return nil, ie
+			}
+			res.Infra, res.Duration = ie, time.Since(start)
+			return res, nil
 		}
 		return nil, svc.Explain(err)
 	}

@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/internal/fakebk"
+	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/targets"
@@ -209,5 +211,55 @@ func TestGateResultBlocking(t *testing.T) {
 		if got := g.Blocking(); got != tc.want {
 			t.Errorf("passed=%v advisory=%v: Blocking() = %v", tc.passed, tc.advisory, got)
 		}
+	}
+}
+
+// infraExit is how a gate's test step fails when its output shows an
+// infrastructure failure (llbgen.InfraExit).
+var infraExit = &gwpb.ExitError{ExitCode: llbgen.InfraExit,
+	Err: errors.New(`process "/bin/sh -c ..." did not complete successfully: exit code: 86`)}
+
+// A blocking gate whose test failed for an infrastructure reason gives no
+// verdict: the build fails with that reason and exports nothing.
+func TestInfraFailureIsNoVerdict(t *testing.T) {
+	g := newGatedBuild(t, "service")
+	fake := &fakebk.BuildKit{Errors: map[string]error{"run-the-unit-tests": infraExit}}
+	res, err := g.run(t, fake)
+	var ie *build.InfraError
+	if !errors.As(err, &ie) || errors.As(err, new(*build.GateError)) {
+		t.Fatalf("error %T %v, want an InfraError and no gate verdict", err, err)
+	}
+	want := `gate "tests": its test failed for an infrastructure reason, which is not a verdict and was not cached (the next build runs it again)`
+	if err.Error() != want {
+		t.Errorf("error\n got %s\nwant %s", err, want)
+	}
+	if got := fake.Exports(); len(got) != 0 {
+		t.Errorf("exports = %v, want none", got)
+	}
+	if files := outFiles(t, filepath.Join(g.dir, "out")); len(files) != 0 {
+		t.Errorf("out/ holds %q", files)
+	}
+	for _, r := range res.Gates {
+		if r.Gate == "tests" {
+			t.Errorf("a verdict was recorded for tests: %+v", r)
+		}
+	}
+}
+
+// An advisory gate's infrastructure failure blocks nothing either; its
+// result says why it has no verdict.
+func TestAdvisoryInfraFailureDoesNotBlock(t *testing.T) {
+	g := newGatedBuild(t, "service")
+	fake := &fakebk.BuildKit{Errors: map[string]error{"run-the-linter": infraExit}}
+	res, err := g.run(t, fake)
+	if err != nil {
+		t.Fatalf("advisory infrastructure failure: %v", err)
+	}
+	if got := fake.Exports(); !reflect.DeepEqual(got, [][]string{{"oci"}}) {
+		t.Errorf("exports = %v, want one oci export", got)
+	}
+	lint := res.Gates[0]
+	if lint.Gate != "lint" || lint.Passed || lint.Blocking() || lint.Infra == nil || lint.Infra.Gate != "lint" {
+		t.Errorf("lint = %+v, want a failed advisory gate with its infrastructure failure", lint)
 	}
 }

@@ -157,6 +157,11 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	out := &Result{Targets: results, Gates: r.gateResults()}
 	err = combine(errs)
 	r.explainInfra(err)
+	for _, g := range out.Gates {
+		if g.Infra != nil {
+			r.explainInfra(g.Infra)
+		}
+	}
 	err = r.withTLSHint(err)
 	var ge *GateError
 	if errors.As(err, &ge) {

@@ -111,6 +111,10 @@ func printGate(s Streams, g *build.GateResult) {
 	if g.Passed {
 		return
 	}
+	if g.Infra != nil {
+		fmt.Fprintf(s.Err, "  ✗ %s\n", g.Infra.Error())
+		return
+	}
 	if sum := g.Summary; sum != nil && len(sum.Failing) > 0 {
 		for _, c := range sum.Failing {
 			where := c.File

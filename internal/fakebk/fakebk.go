@@ -32,6 +32,10 @@ type BuildKit struct {
 	// Exits maps a test command to the exit code its gate records; a
 	// command not in it passes.
 	Exits map[string]int
+	// Errors maps a test command to the error its step's solve fails with
+	// (the test step of an infrastructure failure, say); it wins over
+	// Exits.
+	Errors map[string]error
 	// Manifest is the manifest digest the exporters report; "" means
 	// Digest.
 	Manifest string
@@ -118,6 +122,11 @@ func (g *gatewayClient) Solve(ctx context.Context, req gateway.SolveRequest) (*g
 	r := &ref{}
 	if req.Definition != nil {
 		for _, op := range req.Definition.Def {
+			for cmd, err := range g.f.Errors {
+				if bytes.Contains(op, []byte(cmd)) {
+					return nil, err
+				}
+			}
 			for cmd, code := range g.f.Exits {
 				if bytes.Contains(op, []byte(cmd)) {
 					r.exit = code
