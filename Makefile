@@ -5,7 +5,7 @@ GO      ?= go
 EXAMPLE ?= examples/python-service
 OUT     ?= out
 
-.PHONY: all build env run test unit integration lint clean down bench docs
+.PHONY: all build env run test unit integration lint clean down bench fuzz docs
 
 all: build
 
@@ -40,6 +40,17 @@ run: env build
 # from the cobra tree; cli's TestReferenceUpToDate fails when it is stale.
 docs:
 	$(GO) run docs/generate.go docs/reference
+
+# Fuzzes the pipeline parser, the JUnit parser and the requirements and
+# lockfile parsers, FUZZTIME each (4 targets: 10 minutes in all by default).
+# Not part of `make test`; a crasher lands in the package's testdata/fuzz/
+# and then fails `go test` until it is fixed.
+FUZZTIME ?= 150s
+fuzz:
+	$(GO) test ./pipeline -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./report -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./manifest -run '^$$' -fuzz '^FuzzRequirements$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./manifest -run '^$$' -fuzz '^FuzzLockfiles$$' -fuzztime $(FUZZTIME)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
