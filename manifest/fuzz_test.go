@@ -68,3 +68,14 @@ func FuzzLockfiles(f *testing.F) {
 		}
 	})
 }
+
+// A control character the TOML decoder quotes from the file stays escaped:
+// the error is one line (found by FuzzLockfiles).
+func TestTOMLErrorIsOneLine(t *testing.T) {
+	fsys := fstest.MapFS{"poetry.lock": {Data: nil}, "pyproject.toml": {Data: []byte("[\n")}}
+	_, err := Detect(fsys, ".", DetectOptions{})
+	want := `pyproject.toml:1:2: invalid TOML: invalid character at start of key: '\n' (fix the TOML syntax)`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -29,9 +31,24 @@ func tomlErr(file string, err error, fix string) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, col := de.Position()
-		return fmt.Errorf("%s:%d:%d: invalid TOML: %s (%s)", file, row, col, strings.TrimPrefix(de.Error(), "toml: "), fix)
+		return fmt.Errorf("%s:%d:%d: invalid TOML: %s (%s)", file, row, col, quoteControl(strings.TrimPrefix(de.Error(), "toml: ")), fix)
 	}
-	return fmt.Errorf("%s: invalid TOML: %v (%s)", file, err, fix)
+	return fmt.Errorf("%s: invalid TOML: %s (%s)", file, quoteControl(err.Error()), fix)
+}
+
+// quoteControl writes the control characters a decoder quotes from the
+// file (go-toml: "invalid character at start of key: \n") as Go rune
+// literals, so the error stays one line.
+func quoteControl(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			b.WriteString(strconv.QuoteRune(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // jsonErr names the file and line of a JSON decoding error.
