@@ -76,7 +76,10 @@ func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, erro
 	}
 	if gs.Reports != nil {
 		rref, err := s.solve(ctx, *gs.Reports)
-		if err == nil {
+		switch {
+		case err == nil && s.r.frontend:
+			err = parseReports(ctx, rref, llbgen.OutputDir, res) // frontend.go
+		case err == nil:
 			err = s.r.collectReports(ctx, rref, res) // reports.go
 		}
 		if err != nil {

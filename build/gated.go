@@ -87,7 +87,7 @@ func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph
 		return nil, err
 	}
 	return llbgen.Generate(r.opts.Plan, llbgen.Options{
-		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID,
+		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID, SessionID: r.sessionID,
 		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
 		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), ProxySecrets: r.opts.Host.proxySecretNames(), Created: r.opts.Host.SourceDateEpoch,
 	})

@@ -104,6 +104,11 @@ type runner struct {
 	svc *services.Manager
 	// ports hands out the services' and smoke tests' ports.
 	ports *services.Ports
+	// frontend is set when the build runs inside a BuildKit frontend
+	// (Frontend): reports stay in the daemon, and the context is the
+	// client's local named llbgen.ContextName in session sessionID.
+	frontend  bool
+	sessionID string
 }
 
 type gateCall struct {

@@ -16,20 +16,26 @@ import (
 // one copy layer, the same blob in every image that has it); each path has
 // its own shared key, so a file sent once is not sent again for it.
 type contextSources struct {
-	pl    *plan.Plan
-	hint  string
-	bySrc map[string]llb.State
+	pl      *plan.Plan
+	hint    string
+	session string
+	bySrc   map[string]llb.State
 }
 
 func (c *contextSources) forCopy(src string) llb.State {
 	if st, ok := c.bySrc[src]; ok {
 		return st
 	}
-	st := llb.Local(ContextName,
+	opts := []llb.LocalOption{
 		llb.IncludePatterns([]string{src}),
 		llb.ExcludePatterns(c.pl.Context.Excludes),
-		llb.SharedKeyHint(c.hint+":"+digest.FromString(src).Encoded()[:12]),
-		llb.WithCustomName("[context] "+src))
+		llb.SharedKeyHint(c.hint + ":" + digest.FromString(src).Encoded()[:12]),
+		llb.WithCustomName("[context] " + src),
+	}
+	if c.session != "" {
+		opts = append(opts, llb.SessionID(c.session))
+	}
+	st := llb.Local(ContextName, opts...)
 	c.bySrc[src] = st
 	return st
 }

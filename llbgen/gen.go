@@ -39,6 +39,9 @@ type Options struct {
 	// down would join it and see that build's (older) context. Empty means
 	// one derived from SharedKeyHint, for tests.
 	LocalUniqueID string
+	// SessionID, when set, is the client session whose local
+	// ContextName the copies read (a frontend's; see llb.SessionID).
+	SessionID string
 	// RerunTests makes every test command run again instead of reusing a
 	// cached result.
 	RerunTests bool
@@ -102,7 +105,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
 		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID))), svc: serviceGen{pl: pl, opts: opts}}
-	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, bySrc: map[string]llb.State{}}
+	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, session: opts.SessionID, bySrc: map[string]llb.State{}}
 	for i := range pl.Stages {
 		ps := &pl.Stages[i]
 		st, cfg, err := g.base(ps, opts)

@@ -39,6 +39,9 @@ type Env struct {
 	// "unix://<state>/docker/docker.sock" (shorter if that path is too long
 	// for a unix socket).
 	DockerHost string
+	// FrontendImage is the stagebuild frontend in the local registry
+	// (127.0.0.1:5100/stagebuild/frontend:<hash of its sources>).
+	FrontendImage string
 }
 
 // Up makes the environment ready and returns it. It is idempotent, safe to
@@ -92,6 +95,14 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 		{"python noca image", func() error { return ensureSpec(ctx, p, state, pythonNoCAImage) }},
 		{"buildkitd config", func() error { return installBuildkitdConfig(p, env.BuildkitdConfig) }},
 		{"docker engine", func() error { return ensureDocker(ctx, p, state) }},
+		{"frontend image", func() error {
+			spec, ref, err := frontendImage(root)
+			if err != nil {
+				return err
+			}
+			env.FrontendImage = ref
+			return ensureImage(ctx, p, state, spec)
+		}},
 	}
 	for _, s := range steps {
 		start := time.Now()

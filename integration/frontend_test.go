@@ -1,0 +1,175 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/stagebuild/stagebuild/daemon"
+	"github.com/stagebuild/stagebuild/testenv"
+)
+
+var buildctlOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// buildctlBin builds bin/buildctl from the pinned BuildKit once.
+func buildctlBin(t *testing.T) string {
+	t.Helper()
+	buildctlOnce.Do(func() {
+		buildctlOnce.path = filepath.Join(repoRoot, "bin", "buildctl")
+		if _, err := os.Stat(buildctlOnce.path); err == nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", buildctlOnce.path, "github.com/moby/buildkit/cmd/buildctl")
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildctlOnce.err = errors.New(string(out))
+		}
+	})
+	if buildctlOnce.err != nil {
+		t.Fatalf("building bin/buildctl: %v", buildctlOnce.err)
+	}
+	return buildctlOnce.path
+}
+
+// buildctl runs bin/buildctl against the local daemon in dir.
+func buildctl(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	l, err := daemon.LocalDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, buildctlBin(t), append([]string{"--addr", l.Addr()}, args...)...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running buildctl: %v", err)
+	}
+	t.Logf("buildctl %s → exit %d", strings.Join(args, " "), r.code)
+	return r
+}
+
+// frontendArgs are buildctl's arguments for building the service target
+// of dir's stagebuild.yaml through the frontend image.
+func frontendArgs(extra ...string) []string {
+	return append([]string{"build", "--progress", "plain", "--frontend", "gateway.v0", "--opt", "source=" + env.FrontendImage,
+		"--local", "context=.", "--local", "dockerfile=.", "--opt", "filename=stagebuild.yaml", "--opt", "target=service"}, extra...)
+}
+
+// imageDigest reads containerimage.digest from a metadata file.
+func imageDigest(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := m["containerimage.digest"].(string)
+	if d == "" {
+		t.Fatalf("no containerimage.digest in %s:\n%s", file, b)
+	}
+	return d
+}
+
+// requireNoImage fails when ref exists in the local registry.
+func requireNoImage(t *testing.T, ref string) {
+	t.Helper()
+	tag, err := name.NewTag(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc, err := remote.Head(tag, remote.WithContext(t.Context())); err == nil {
+		t.Errorf("%s was pushed (%s) although its gate failed", ref, desc.Digest)
+	}
+}
+
+// The frontend through buildctl --frontend gateway.v0: a passing gate gives
+// the same image digest as `stagebuild build` (SOURCE_DATE_EPOCH set both
+// ways); a failing gate fails the solve, names the failing test from the
+// gate's JUnit report, and pushes nothing.
+func TestFrontendBuildctl(t *testing.T) {
+	t.Parallel()
+	dir := copyTestdata(t, "frontend")
+	writeFile(t, filepath.Join(dir, "app.txt"), "hello "+randomID()+"\n")
+	const epoch = "1700000000"
+	stagebuildEnv(t, dir, []string{"SOURCE_DATE_EPOCH=" + epoch}, "build", "--progress", "plain", "--target", "service",
+		"--metadata-file", "cli.json", "-o", "type=oci,dest=cli.tar").mustSucceed(t)
+	r := buildctl(t, dir, frontendArgs("--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch, "--metadata-file", "fe.json",
+		"--output", "type=oci,dest=fe.tar,rewrite-timestamp=true")...)
+	if r.code != 0 {
+		t.Fatalf("frontend build of a passing gate: exit %d\n%s", r.code, tail(r.stderr, 40))
+	}
+	if cli, fe := imageDigest(t, filepath.Join(dir, "cli.json")), imageDigest(t, filepath.Join(dir, "fe.json")); cli != fe {
+		t.Errorf("same pipeline, same SOURCE_DATE_EPOCH: stagebuild build gave %s, the frontend %s", cli, fe)
+	}
+
+	writeFile(t, filepath.Join(dir, "app.txt"), "broken "+randomID()+"\n")
+	ref := testenv.RegistryAddr + "/sbtest/frontend-fail:" + randomID()
+	r = buildctl(t, dir, frontendArgs("--output", "type=image,name="+ref+",push=true")...)
+	if r.code == 0 {
+		t.Fatalf("frontend build of a failing gate succeeded:\n%s", tail(r.stderr, 40))
+	}
+	for _, want := range []string{`gate "tests" failed: `, "exited with code 1 (1 failed, 0 errors, 1 passed); nothing was exported for service",
+		`gate "tests" failing tests: tests.test_app::test_app_text`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the error does not say %q:\n%s", want, tail(r.stderr, 30))
+		}
+	}
+	requireNoImage(t, ref)
+}
+
+// A `# syntax=IMAGE` first line in stagebuild.yaml makes BuildKit's
+// Dockerfile frontend hand the build to the stagebuild frontend, gates
+// included.
+func TestFrontendSyntaxLine(t *testing.T) {
+	t.Parallel()
+	dir := copyTestdata(t, "frontend")
+	pipe := filepath.Join(dir, "stagebuild.yaml")
+	b, err := os.ReadFile(pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, pipe, "# syntax="+env.FrontendImage+"\n"+string(b))
+	writeFile(t, filepath.Join(dir, "app.txt"), "hello "+randomID()+"\n")
+	args := []string{"build", "--progress", "plain", "--frontend", "dockerfile.v0", "--local", "context=.", "--local", "dockerfile=.",
+		"--opt", "filename=stagebuild.yaml"}
+	r := buildctl(t, dir, append(args, "--output", "type=oci,dest=ok.tar")...)
+	if r.code != 0 {
+		t.Fatalf("# syntax= build of a passing gate: exit %d\n%s", r.code, tail(r.stderr, 40))
+	}
+	if !strings.Contains(r.stderr, "2 passed") {
+		t.Errorf("the gate's test did not run:\n%s", tail(r.stderr, 30))
+	}
+	writeFile(t, filepath.Join(dir, "app.txt"), "broken "+randomID()+"\n")
+	ref := testenv.RegistryAddr + "/sbtest/frontend-syntax-fail:" + randomID()
+	r = buildctl(t, dir, append(args, "--output", "type=image,name="+ref+",push=true")...)
+	if r.code == 0 || !strings.Contains(r.stderr, `gate "tests" failing tests: tests.test_app::test_app_text`) {
+		t.Errorf("# syntax= build of a failing gate: exit %d, want non-zero naming test_app_text:\n%s", r.code, tail(r.stderr, 30))
+	}
+	requireNoImage(t, ref)
+}
