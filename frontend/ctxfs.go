@@ -17,6 +17,7 @@ import (
 	fstypes "github.com/tonistiigi/fsutil/types"
 
 	"github.com/stagebuild/stagebuild/llbgen"
+	"github.com/stagebuild/stagebuild/manifest"
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
 )
@@ -28,7 +29,9 @@ var manifestPatterns = []string{"pyproject.toml", "poetry.lock", "uv.lock", "Pip
 	"*requirements*.txt", "requirements/*.txt"}
 
 // plannerPatterns are the context paths the planner reads for p: the
-// ignore files and the manifests of every install: directory.
+// ignore files, the manifests of every install: directory, and the copied
+// files that are manifests or requirements lists (the purity check reads
+// what test-side stages copy).
 func plannerPatterns(p *pipeline.Pipeline) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -42,6 +45,13 @@ func plannerPatterns(p *pipeline.Pipeline) []string {
 		add(f)
 	}
 	for _, s := range p.Stages {
+		for _, c := range s.Copy {
+			src := path.Clean(c.Src.Value)
+			base := path.Base(src)
+			if manifest.IsManifest(src) || (strings.HasSuffix(base, ".txt") && strings.Contains(base, "requirements")) {
+				add(src)
+			}
+		}
 		if s.Install == nil {
 			continue
 		}

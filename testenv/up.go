@@ -42,6 +42,9 @@ type Env struct {
 	// FrontendImage is the stagebuild frontend in the local registry
 	// (127.0.0.1:5100/stagebuild/frontend:<hash of its sources>).
 	FrontendImage string
+	// BuildxPlugin is the docker-buildx CLI plugin Up installed
+	// (~/.docker/cli-plugins/docker-buildx), built from tools/buildx.
+	BuildxPlugin string
 }
 
 // Up makes the environment ready and returns it. It is idempotent, safe to
@@ -102,6 +105,10 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 			}
 			env.FrontendImage = ref
 			return ensureImage(ctx, p, state, spec)
+		}},
+		{"buildx plugin", func() (err error) {
+			env.BuildxPlugin, err = ensureBuildx(ctx, p, root, state)
+			return err
 		}},
 	}
 	for _, s := range steps {

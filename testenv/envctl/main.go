@@ -42,6 +42,8 @@ func run(cmd string) error {
 	fmt.Printf("busybox image     %s (docker.io mirror: %s/library/%s)\n", env.BusyboxImage, env.RegistryAddr, env.BusyboxImage)
 	fmt.Printf("buildkitd         %s --config %s\n", env.BuildkitdBin, env.BuildkitdConfig)
 	fmt.Printf("docker engine     DOCKER_HOST=%s\n", env.DockerHost)
+	fmt.Printf("frontend image    %s\n", env.FrontendImage)
+	fmt.Printf("buildx plugin     %s\n", env.BuildxPlugin)
 	fmt.Printf("state dir         %s\n", env.StateDir)
 	fmt.Printf("ready in          %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
