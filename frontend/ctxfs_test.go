@@ -36,7 +36,7 @@ func (r dirRef) has(name string) bool {
 	return false
 }
 
-func (r dirRef) ToState() (llb.State, error)   { return llb.Scratch(), nil }
+func (r dirRef) ToState() (llb.State, error)    { return llb.Scratch(), nil }
 func (r dirRef) Evaluate(context.Context) error { return nil }
 func (r dirRef) ReadFile(_ context.Context, req gateway.ReadRequest) ([]byte, error) {
 	if !r.has(req.Filename) {
