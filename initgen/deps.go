@@ -34,7 +34,7 @@ func (in *inspector) detectPython(groups []string) (*manifest.Manifest, error) {
 // deps fills the deps and test_deps installs.
 func (in *inspector) deps() error {
 	p := in.p
-	p.Deps.Run = []string{"python -m venv " + Venv}
+	p.Deps.Run = []string{"python -m venv --without-pip " + Venv}
 	m, err := in.detectPython(nil)
 	if err != nil {
 		return &Error{fmt.Sprintf("reading the dependency manifests: %v", err)}

@@ -58,6 +58,13 @@ func (p *Project) depsStages(w *writer) {
 	w.line(6, "PYTHONPATH: "+scalar(p.PythonPath), "")
 	w.line(6, `PYTHONDONTWRITEBYTECODE: "1"`, "")
 	w.line(6, `PIP_DISABLE_PIP_VERSION_CHECK: "1"`, "")
+	w.comment(6, "The venv has no pip of its own (ensurepip costs seconds per cold")
+	w.comment(6, "build): the base image's pip installs into it.")
+	w.line(6, "PIP_PYTHON: "+Venv+"/bin/python", "")
+	w.comment(6, "No .pyc from pip installs: each embeds the time of the install, so")
+	w.comment(6, "two builds of one commit would differ. (\"0\": pip reads")
+	w.comment(6, "PIP_NO_COMPILE=1 the wrong way round.)")
+	w.line(6, `PIP_COMPILE: "0"`, "")
 	if p.Lock != "" {
 		w.comment(4, fmt.Sprintf("%s is generated from %s by stagebuild init (Poetry and", LockRequirements, p.Lock))
 		w.comment(4, "uv stay out of the image): regenerate it with `stagebuild init --force`")
