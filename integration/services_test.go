@@ -2,6 +2,8 @@ package integration
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -86,8 +88,19 @@ func assertGoneWithin(t *testing.T, marker string, wait time.Duration) {
 // line holds marker.
 func runcContainers(t *testing.T, marker string) []string {
 	t.Helper()
-	out, err := exec.Command("runc", "list", "-q").Output()
+	var out []byte
+	var err error
+	for try := 0; try < 10; try++ { // fails while a container's state goes
+		if out, err = exec.Command("runc", "list", "-q").Output(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%w: %s", err, ee.Stderr)
+		}
 		t.Fatalf("runc list: %v", err)
 	}
 	var found []string
@@ -249,6 +262,9 @@ func TestServicesInterrupt(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // the test is in its sleep
+	if len(runcContainers(t, marker)) == 0 {
+		t.Errorf("runc shows no container of the service while it runs: asking it afterwards would prove nothing")
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +309,9 @@ func TestServicesSecondInterrupt(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // the test is in its sleep
+	if len(runcContainers(t, marker)) == 0 {
+		t.Errorf("runc shows no container of the service while it runs: asking it afterwards would prove nothing")
+	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
