@@ -327,7 +327,7 @@ func (c *converter) run(cur **stage, x *instructions.RunCommand, ln int, split f
 			s = *cur
 		}
 	}
-	c.mounts(s, x, ln)
+	c.mounts(s, x, ln, len(copies) > 0)
 	if r := runnerOf(cmd); r != nil {
 		if s.Test != nil {
 			split(ln)
@@ -357,8 +357,17 @@ func (ch chain) has(f string) bool {
 	return ch.files[abs] || ch.wholeCtx[path.Join("/", ch.workdir)]
 }
 
-func (c *converter) mounts(s *stage, x *instructions.RunCommand, ln int) {
+// toolCaches are the caches of the lock tools, of no use to the pip
+// install that replaces them (which gets pip's cache from the planner).
+var toolCaches = regexp.MustCompile(`/(uv|pypoetry|pipenv)/?$`)
+
+func (c *converter) mounts(s *stage, x *instructions.RunCommand, ln int, converted bool) {
 	for _, m := range instructions.GetMounts(x) {
+		switch {
+		case m.Type == instructions.MountTypeCache && converted && toolCaches.MatchString(m.Target):
+			c.note("converted", ln, "RUN --mount=type=cache,target=%s: dropped with the install that used it", m.Target)
+			continue
+		}
 		switch m.Type {
 		case instructions.MountTypeCache:
 			if !contains(s.Cache, m.Target) {

@@ -150,3 +150,36 @@ func waitHTTP(t *testing.T, container, url string) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// The round trip: the imported pipeline builds the image the original
+// Dockerfile builds (same files and config), and so does the Dockerfile
+// `stagebuild dockerfile` ejects from it; the ejected one runs the tests
+// that the original's --target production pruned.
+func TestImportRoundTrip(t *testing.T) {
+	t.Parallel()
+	dir := copyTree(t, filepath.Join(repoRoot, "integration", "testdata", "import", "django"))
+	out := t.TempDir()
+	logs, err := dockerfileBuild(t, dir, dir, "production", filepath.Join(out, "original.tar"))
+	if err != nil {
+		t.Fatalf("building the original Dockerfile: %v\n%s", err, tail(logs, 40))
+	}
+	stagebuild(t, dir, "import").mustSucceed(t)
+	stagebuild(t, dir, "build", "--target", "production", "--progress", "quiet",
+		"-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
+	dfDir := filepath.Join(out, "df")
+	if err := os.MkdirAll(dfDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stagebuild(t, dir, "dockerfile", "-o", filepath.Join(dfDir, "Dockerfile")).mustSucceed(t)
+	logs, err = dockerfileBuild(t, dir, dfDir, "production", filepath.Join(out, "ejected.tar"))
+	if err != nil {
+		text, _ := os.ReadFile(filepath.Join(dfDir, "Dockerfile"))
+		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 40), text)
+	}
+	if !strings.Contains(logs, "Ran 1 test") {
+		t.Errorf("the ejected Dockerfile's production build did not run the tests:\n%s", tail(logs, 30))
+	}
+	original := readImage(t, filepath.Join(out, "original.tar"))
+	sameImage(t, original, readImage(t, filepath.Join(out, "stagebuild.tar")), "original Dockerfile", "imported pipeline")
+	sameImage(t, original, readImage(t, filepath.Join(out, "ejected.tar")), "original Dockerfile", "ejected Dockerfile")
+}
