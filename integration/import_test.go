@@ -49,7 +49,7 @@ func TestImport(t *testing.T) {
 		{project: "fastapi-uv", lock: uvLock, target: "runtime", port: 8080, path: "/health", testFile: "tests/test_main.py",
 			notes: []string{
 				"converted: Dockerfile:4: RUN pip install uv: dropped",
-				"converted: Dockerfile:18: CMD [uv, run, uvicorn,",
+				"converted: Dockerfile:19: CMD [uv, run, uvicorn,",
 				"detected: Dockerfile:13: RUN pytest -q tests runs pytest: stage test is a gate",
 			},
 			broken:   "\n\ndef test_broken_by_stagebuild_import_test():\n    assert 1 + 1 == 3\n",

@@ -27,10 +27,14 @@ func (c *contextSources) forCopy(src string) llb.State {
 		return st
 	}
 	opts := []llb.LocalOption{
-		llb.IncludePatterns([]string{src}),
 		llb.ExcludePatterns(c.pl.Context.Excludes),
 		llb.SharedKeyHint(c.hint + ":" + digest.FromString(src).Encoded()[:12]),
 		llb.WithCustomName("[context] " + src),
+	}
+	if src != "." {
+		// fsutil's include pattern "." matches nothing: the whole
+		// context is sent without one.
+		opts = append(opts, llb.IncludePatterns([]string{src}))
 	}
 	if c.session != "" {
 		opts = append(opts, llb.SessionID(c.session))
