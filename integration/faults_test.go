@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// slowPipeline sleeps ${SLEEP} seconds in its one step, with an id of its
-// own so no other test's cache answers it.
+// slowPipeline sleeps $SLEEP seconds (the build arg, through the env) in
+// its one step, with an id of its own so no other test's cache answers it.
 func slowPipeline(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -27,7 +27,8 @@ args: {SLEEP: "0"}
 stages:
   app:
     from: busybox:latest
-    run: echo `+randomID()+` > /id; sleep ${SLEEP}; echo slept-${SLEEP}
+    env: {SLEEP: "${SLEEP}"}
+    run: echo `+randomID()+` > /id; sleep $SLEEP; echo slept-$SLEEP
 `)
 	return dir
 }
@@ -127,7 +128,7 @@ func TestKill9BuildkitdMidBuild(t *testing.T) {
 	fresh := freshDaemonEnv(t)
 	home := strings.TrimPrefix(fresh[0], "STAGEBUILD_HOME=")
 	dir := slowPipeline(t)
-	b := startBuild(t, dir, fresh, "sleep 60", "build", "--progress", "plain", "--build-arg", "SLEEP=60", "-o", "type=oci,dest=out/app.tar")
+	b := startBuild(t, dir, fresh, "[app 1/1] RUN", "build", "--progress", "plain", "--build-arg", "SLEEP=60", "-o", "type=oci,dest=out/app.tar")
 	pid := privatePID(t, home)
 	time.Sleep(time.Second) // inside the step
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
@@ -171,7 +172,7 @@ func TestConfigChangeWaitsForBuilds(t *testing.T) {
 	fresh := freshDaemonEnv(t)
 	home := strings.TrimPrefix(fresh[0], "STAGEBUILD_HOME=")
 	dir := slowPipeline(t)
-	a := startBuild(t, dir, fresh, "sleep 15", "build", "--progress", "plain", "--build-arg", "SLEEP=15", "-o", "type=oci,dest=a.tar")
+	a := startBuild(t, dir, fresh, "[app 1/1] RUN", "build", "--progress", "plain", "--build-arg", "SLEEP=15", "-o", "type=oci,dest=a.tar")
 	pid := privatePID(t, home)
 	appendFile(t, filepath.Join(home, "buildkitd.toml"), "\n# changed by "+t.Name()+"\n")
 	r := stagebuildEnv(t, dir, fresh, "build", "--progress", "plain", "-o", "type=oci,dest=b.tar").mustSucceed(t)

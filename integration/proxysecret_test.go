@@ -31,6 +31,9 @@ import (
 func TestProxyPasswordNowhere(t *testing.T) {
 	t.Parallel()
 	secret := "pw" + randomID() + randomID()
+	// A marker in the run step's own command: the history must show it, or
+	// the grep below reads blobs that do not hold the build's ops.
+	marker := "op-marker-" + randomID()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
 default: app
@@ -43,7 +46,7 @@ stages:
       case "$HTTPS_PROXY" in http://user:*@127.0.0.1:3128) echo '<testsuite><testcase name="proxy"/></testsuite>' > /reports/junit.xml;; *) exit 7;; esac
   app:
     from: busybox:latest
-    run: 'case "$HTTPS_PROXY" in http://user:*@127.0.0.1:3128) echo `+randomID()+` > /proxy-ok;; *) exit 7;; esac'
+    run: 'case "$HTTPS_PROXY" in http://user:*@127.0.0.1:3128) echo `+marker+` > /proxy-ok;; *) exit 7;; esac'
     gated_by: [tests]
 `)
 	start := time.Now()
@@ -77,10 +80,15 @@ stages:
 	if n == 0 {
 		t.Fatal("no build history record since the build started")
 	}
+	opsSeen := false
 	for where, b := range leaks {
 		if bytes.Contains(b, []byte(secret)) {
 			t.Errorf("the proxy password is in %s", where)
 		}
+		opsSeen = opsSeen || (strings.HasPrefix(where, "history ") && bytes.Contains(b, []byte(marker)))
+	}
+	if !opsSeen {
+		t.Error("no history blob holds the build's ops (the run step's marker): the grep proves nothing")
 	}
 	t.Logf("grepped %d files, streams and history blobs (%d history records)", len(leaks), n)
 }
