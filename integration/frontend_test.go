@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -173,4 +174,74 @@ func TestFrontendSyntaxLine(t *testing.T) {
 		t.Errorf("# syntax= build of a failing gate: exit %d, want non-zero naming test_app_text:\n%s", r.code, tail(r.stderr, 30))
 	}
 	requireNoImage(t, ref)
+}
+
+// dockerBuildx runs `docker buildx ARGS` in dir with its own buildx state
+// dir (BUILDX_CONFIG), so the builders a test creates are its own.
+func dockerBuildx(t *testing.T, dir, buildxConfig string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", append([]string{"buildx"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "BUILDX_CONFIG="+buildxConfig, "DOCKER_HOST="+env.DockerHost, "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running docker buildx: %v", err)
+	}
+	t.Logf("docker buildx %s → exit %d", strings.Join(args, " "), r.code)
+	return r
+}
+
+// docker buildx build -f stagebuild.yaml --build-arg BUILDKIT_SYNTAX=IMAGE,
+// through a remote driver on the local daemon's socket: a passing gate
+// exports, a failing one fails the build naming the test and writes
+// nothing, and --call targets and --call outline list the pipeline's
+// stages and gates.
+func TestFrontendBuildx(t *testing.T) {
+	t.Parallel()
+	l, err := daemon.LocalDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyTestdata(t, "frontend")
+	cfg := t.TempDir()
+	dockerBuildx(t, dir, cfg, "create", "--name", "sb-remote", "--driver", "remote", l.Addr()).mustSucceed(t)
+	build := []string{"build", "--builder", "sb-remote", "--progress", "plain", "-f", "stagebuild.yaml",
+		"--build-arg", "BUILDKIT_SYNTAX=" + env.FrontendImage}
+
+	r := dockerBuildx(t, dir, cfg, append(build, "--call", "targets", ".")...).mustSucceed(t)
+	for _, want := range []string{"tests             gate, guards service", "service (default) image, gated by tests"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--call targets does not list %q:\n%s", want, r.stdout)
+		}
+	}
+	r = dockerBuildx(t, dir, cfg, append(build, "--call", "outline", "--target", "service", "--build-arg", "GREETING=hi", ".")...).mustSucceed(t)
+	for _, want := range []string{"TARGET:      service", "DESCRIPTION: image service, gated by tests", "GREETING    hi"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--call outline does not say %q:\n%s", want, r.stdout)
+		}
+	}
+
+	writeFile(t, filepath.Join(dir, "app.txt"), "hello "+randomID()+"\n")
+	dockerBuildx(t, dir, cfg, append(build, "--target", "service", "--output", "type=oci,dest=ok.tar", ".")...).mustSucceed(t)
+	if fi, err := os.Stat(filepath.Join(dir, "ok.tar")); err != nil || fi.Size() == 0 {
+		t.Errorf("the passing build wrote no image: %v", err)
+	}
+
+	writeFile(t, filepath.Join(dir, "app.txt"), "broken "+randomID()+"\n")
+	r = dockerBuildx(t, dir, cfg, append(build, "--target", "service", "--output", "type=oci,dest=fail.tar", ".")...)
+	if r.code == 0 || !strings.Contains(r.stderr, `gate "tests" failing tests: tests.test_app::test_app_text`) {
+		t.Errorf("buildx build of a failing gate: exit %d, want non-zero naming test_app_text:\n%s", r.code, tail(r.stderr, 30))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fail.tar")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the failing build left %s (err %v)", "fail.tar", err)
+	}
 }

@@ -71,7 +71,10 @@ func frontendImage(root string) (imageSpec, string, error) {
 		name:   "frontend",
 		repo:   FrontendRepo,
 		recipe: struct{ Sources, Build string }{sum, "CGO_ENABLED=0 go build -trimpath ./cmd/stagebuild-frontend"},
-		config: v1.Config{Entrypoint: []string{"/stagebuild-frontend"}, Env: []string{basePath}},
+		// The caps label is what BuildKit's Dockerfile frontend reads before
+		// it forwards a `# syntax=` or BUILDKIT_SYNTAX build (and `--call`).
+		config: v1.Config{Entrypoint: []string{"/stagebuild-frontend"}, Env: []string{basePath},
+			Labels: map[string]string{"moby.buildkit.frontend.caps": "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests"}},
 		build: func(ctx context.Context, p *progress, work string, w io.Writer) error {
 			bin := filepath.Join(work, "stagebuild-frontend.tmp")
 			defer os.Remove(bin)
