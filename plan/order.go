@@ -13,19 +13,22 @@ import (
 // An installer is a command that installs dependencies from manifests
 // only, and the cache directories it fills.
 type installer struct {
-	name   string
+	name string
+	// word is a literal every match contains: commands without it skip
+	// the regexp (a 500-stage pipeline has as many commands).
+	word   string
 	match  *regexp.Regexp
 	caches []string
 }
 
 var installers = []installer{
-	{"pip", regexp.MustCompile(`(^|[\s;&|(])(python3? -m )?pip3? install\b`), []string{"/root/.cache/pip"}},
-	{"uv", regexp.MustCompile(`(^|[\s;&|(])uv (sync|pip install)\b`), []string{"/root/.cache/uv"}},
-	{"poetry", regexp.MustCompile(`(^|[\s;&|(])poetry install\b`), []string{"/root/.cache/pypoetry"}},
-	{"npm", regexp.MustCompile(`(^|[\s;&|(])npm (ci|install)\b`), []string{"/root/.npm"}},
-	{"yarn", regexp.MustCompile(`(^|[\s;&|(])yarn( install)?\b`), []string{"/usr/local/share/.cache/yarn"}},
-	{"pnpm", regexp.MustCompile(`(^|[\s;&|(])pnpm (i|install)\b`), []string{"/root/.local/share/pnpm/store"}},
-	{"go", regexp.MustCompile(`(^|[\s;&|(])go mod download\b`), []string{"/go/pkg/mod", "/root/.cache/go-build"}},
+	{"pip", "pip", regexp.MustCompile(`(^|[\s;&|(])(python3? -m )?pip3? install\b`), []string{"/root/.cache/pip"}},
+	{"uv", "uv ", regexp.MustCompile(`(^|[\s;&|(])uv (sync|pip install)\b`), []string{"/root/.cache/uv"}},
+	{"poetry", "poetry install", regexp.MustCompile(`(^|[\s;&|(])poetry install\b`), []string{"/root/.cache/pypoetry"}},
+	{"npm", "npm ", regexp.MustCompile(`(^|[\s;&|(])npm (ci|install)\b`), []string{"/root/.npm"}},
+	{"yarn", "yarn", regexp.MustCompile(`(^|[\s;&|(])yarn( install)?\b`), []string{"/usr/local/share/.cache/yarn"}},
+	{"pnpm", "pnpm ", regexp.MustCompile(`(^|[\s;&|(])pnpm (i|install)\b`), []string{"/root/.local/share/pnpm/store"}},
+	{"go", "go mod download", regexp.MustCompile(`(^|[\s;&|(])go mod download\b`), []string{"/go/pkg/mod", "/root/.cache/go-build"}},
 }
 
 // neutral commands need no project files: they may run before the sources
@@ -49,7 +52,7 @@ func depsOnly(c pipeline.Command) (*installer, bool) {
 	text := commandText(c)
 	for i := range installers {
 		in := &installers[i]
-		if !in.match.MatchString(text) {
+		if !strings.Contains(text, in.word) || !in.match.MatchString(text) {
 			continue
 		}
 		if projectInstall.MatchString(text) && !strings.Contains(text, "--no-root") && !strings.Contains(text, "--no-install-project") {

@@ -185,3 +185,25 @@ stages:
 		}
 	}
 }
+
+// An installer's word is in every command its regexp matches, so skipping
+// the regexp for commands without it changes nothing.
+func TestInstallerWords(t *testing.T) {
+	commands := []string{"pip install -r r.txt", "python3 -m pip3 install x", "(pip install a)", "uv sync --frozen", "uv pip install -r r.txt",
+		"poetry install --no-root", "npm ci", "npm install", "yarn", "yarn install --frozen-lockfile", "pnpm i", "pnpm install",
+		"go mod download", "cd x && go mod download -x", "apt-get install -y curl", "python -m venv /opt/venv"}
+	for _, c := range commands {
+		matched := 0
+		for _, in := range installers {
+			if in.match.MatchString(c) {
+				matched++
+				if !strings.Contains(c, in.word) {
+					t.Errorf("%s matches %q without its word %q", in.name, c, in.word)
+				}
+			}
+		}
+		if want := !strings.HasPrefix(c, "apt-get") && !strings.HasPrefix(c, "python -m venv"); (matched > 0) != want {
+			t.Errorf("%q: %d installers match", c, matched)
+		}
+	}
+}
