@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,26 @@ func uvLock(t *testing.T, dir string) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// The service image of the pipeline init writes, built twice from nothing
+// with the same SOURCE_DATE_EPOCH, is the same image: a venv without pip
+// and installs without .pyc write the same bytes each time.
+func TestInitReproducible(t *testing.T) {
+	t.Parallel()
+	dir := copyInitProject(t, "flask-requirements")
+	appendFile(t, filepath.Join(dir, "notes", "__init__.py"), "\n# test marker "+randomID()+"\n")
+	stagebuild(t, dir, "init").mustSucceed(t)
+	var imgs []ociImage
+	for _, out := range []string{"a.tar", "b.tar"} {
+		env := append(freshDaemonEnv(t), "SOURCE_DATE_EPOCH="+strconv.Itoa(reproEpoch))
+		stagebuildEnv(t, dir, env, "build", "--target", "service", "--progress", "plain", "-o", "type=oci,dest="+out).mustSucceed(t)
+		imgs = append(imgs, readOCIImage(t, filepath.Join(dir, out)))
+	}
+	a, b := imgs[0], imgs[1]
+	t.Logf("manifest digests: %s %s", a.manifest.Digest, b.manifest.Digest)
+	if a.manifest.Digest != b.manifest.Digest {
+		t.Errorf("two builds with SOURCE_DATE_EPOCH=%d differ: %s vs %s", reproEpoch, a.manifest.Digest, b.manifest.Digest)
+		reportDiff(t, a, b)
+	}
 }
