@@ -127,6 +127,7 @@ func TestKill9BuildkitdMidBuild(t *testing.T) {
 	t.Parallel()
 	fresh := freshDaemonEnv(t)
 	home := strings.TrimPrefix(fresh[0], "STAGEBUILD_HOME=")
+	t.Cleanup(func() { afterKilledDaemon(t, home) })
 	dir := slowPipeline(t)
 	b := startBuild(t, dir, fresh, "[app 1/1] RUN", "build", "--progress", "plain", "--build-arg", "SLEEP=60", "-o", "type=oci,dest=out/app.tar")
 	pid := privatePID(t, home)
@@ -162,6 +163,46 @@ func TestKill9BuildkitdMidBuild(t *testing.T) {
 	}
 	if again := privatePID(t, home); again == pid {
 		t.Errorf("the killed daemon's pid %d is still named", pid)
+	}
+}
+
+// afterKilledDaemon stops the test's daemon, then clears what the killed
+// one left: its containers (processes whose root is under home) and its
+// overlay mounts under home, so the temporary home can be removed. Nothing
+// outside home is touched.
+func afterKilledDaemon(t *testing.T, home string) {
+	if b, err := os.ReadFile(filepath.Join(home, "buildkitd", "buildkitd.pid")); err == nil {
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if pid > 1 && strings.Contains(string(cmdline), home) {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			for i := 0; i < 100 && syscall.Kill(pid, 0) == nil; i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		if root, err := os.Readlink("/proc/" + p.Name() + "/root"); err == nil && strings.HasPrefix(root, home+"/") {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	info, _ := os.ReadFile("/proc/self/mountinfo")
+	var mounts []string
+	for _, l := range strings.Split(string(info), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], home+"/") {
+			mounts = append(mounts, f[4])
+		}
+	}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(mounts[i], syscall.MNT_DETACH)
+	}
+	if len(mounts) > 0 {
+		t.Logf("detached %d mounts the killed daemon left under its home", len(mounts))
 	}
 }
 
