@@ -167,8 +167,8 @@ func TestKill9BuildkitdMidBuild(t *testing.T) {
 }
 
 // afterKilledDaemon stops the test's daemon, then clears what the killed
-// one left: its containers (processes whose root is under home) and its
-// overlay mounts under home, so the temporary home can be removed. Nothing
+// one left: its runc containers (runc's state under home) and its overlay
+// mounts under home, so the temporary home can be removed. Nothing
 // outside home is touched.
 func afterKilledDaemon(t *testing.T, home string) {
 	if b, err := os.ReadFile(filepath.Join(home, "buildkitd", "buildkitd.pid")); err == nil {
@@ -181,14 +181,13 @@ func afterKilledDaemon(t *testing.T, home string) {
 			}
 		}
 	}
-	procs, _ := os.ReadDir("/proc")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil {
-			continue
-		}
-		if root, err := os.Readlink("/proc/" + p.Name() + "/root"); err == nil && strings.HasPrefix(root, home+"/") {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+	// The killed daemon's runc containers outlive it: delete them through
+	// runc's state under home.
+	states, _ := filepath.Glob(filepath.Join(home, "buildkitd", "root", "runc-*", "executor"))
+	for _, st := range states {
+		out, _ := exec.Command("runc", "--root", st, "list", "-q").Output()
+		for _, id := range strings.Fields(string(out)) {
+			_ = exec.Command("runc", "--root", st, "delete", "-f", id).Run()
 		}
 	}
 	info, _ := os.ReadFile("/proc/self/mountinfo")
