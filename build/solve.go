@@ -160,7 +160,7 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("progress display: %w", perr)
 	}
 	out := &Result{Targets: results, Gates: r.gateResults()}
-	err = combine(errs)
+	err = daemonLost(combine(errs)) // daemonlost.go
 	r.explainInfra(err)
 	for _, g := range out.Gates {
 		if g.Infra != nil {

@@ -146,8 +146,9 @@ func TestKill9BuildkitdMidBuild(t *testing.T) {
 			errLines = append(errLines, l)
 		}
 	}
-	if len(errLines) != 1 || !strings.HasSuffix(out, errLines[0]+"\n") {
-		t.Errorf("want one error line, last: %q\n%s", errLines, tail(out, 10))
+	if len(errLines) != 1 || !strings.HasSuffix(out, errLines[0]+"\n") ||
+		!strings.HasPrefix(errLines[0], "stagebuild: the BuildKit daemon stopped answering during the build (") {
+		t.Errorf("want one error line saying the daemon went away, got: %q\n%s", errLines, tail(out, 10))
 	}
 	if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic") {
 		t.Errorf("a stack trace or panic:\n%s", tail(out, 30))
