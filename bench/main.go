@@ -29,6 +29,7 @@ type options struct {
 	keep      bool
 	pipeline  string
 	merge     string
+	frontend  bool
 }
 
 func parseFlags() (options, error) {
@@ -40,9 +41,13 @@ func parseFlags() (options, error) {
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (progress logs, workspaces, daemon root)")
 	flag.StringVar(&o.pipeline, "pipeline", "seed000", "S's pipeline: seed000 (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
 	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen) from this report into -o, leaving the rest of -o as it is")
+	flag.BoolVar(&o.frontend, "frontend", true, "also time F, the stagebuild frontend image through buildctl --frontend gateway.v0 (seed000 pipeline only)")
 	flag.Parse()
 	if o.pipeline != "seed000" && o.pipeline != "example" {
 		return o, fmt.Errorf("-pipeline %q: must be seed000 or example", o.pipeline)
+	}
+	if o.pipeline == "example" {
+		o.frontend = false // its smoke check needs `stagebuild build`
 	}
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs %d: must be at least 1", o.runs)
@@ -76,6 +81,9 @@ func run() error {
 		if !slices.Contains(valid, n) {
 			return fmt.Errorf("-scenarios: unknown %q (valid: %s)", n, strings.Join(valid, ", "))
 		}
+	}
+	if opts.frontend {
+		allTools = append(allTools, toolF)
 	}
 	want := func(name string) bool { return len(opts.scenarios) == 0 || slices.Contains(opts.scenarios, name) }
 	for _, bin := range []string{"stagebuild", "buildctl", "buildkitd"} {
@@ -126,7 +134,7 @@ func run() error {
 		if err := copyFile(filepath.Join(env.RepoRoot, "bench", "python-service.dockerignore"), filepath.Join(example, ".dockerignore")); err != nil {
 			return err
 		}
-		r := &runner{repo: env.RepoRoot, work: work, daemon: d}
+		r := &runner{repo: env.RepoRoot, work: work, daemon: d, frontendImage: env.FrontendImage}
 		for _, sc := range scenarios(example) {
 			if !slices.Contains(selected, sc.name) {
 				continue

@@ -107,7 +107,11 @@ func (rep *report) markdown() string {
 	}
 	p("\n")
 	p("- **B1** = `bin/buildctl build --frontend dockerfile.v0` with [bench/python-service.Dockerfile](bench/python-service.Dockerfile), `--opt target=service`, `--output type=oci,dest=…`; its service stage does `COPY --from=tests /marker`, so the tests run\n")
-	p("- **B2** = the same Dockerfile, `--opt target=tests` (no output), then `--opt target=service` (OCI output); times summed, and a failing first invocation stops it\n\n")
+	p("- **B2** = the same Dockerfile, `--opt target=tests` (no output), then `--opt target=service` (OCI output); times summed, and a failing first invocation stops it\n")
+	if slices.Contains(allTools, toolF) {
+		p("- **F** = `bin/buildctl build --frontend gateway.v0 --opt source=<the stagebuild frontend image> --local context=… --local dockerfile=… --opt filename=stagebuild.yaml --opt target=service --output type=oci,dest=…`: the same pipeline as S, gated inside the frontend\n")
+	}
+	p("\n")
 	p("## Results\n\n")
 	p("| scenario | S median | B1 median | B2 median | S/B1 | S/B2 | steps exec/cached (S) | target | met? |\n")
 	p("|---|---|---|---|---|---|---|---|---|\n")
@@ -119,6 +123,7 @@ func (rep *report) markdown() string {
 			secs(m.med(toolS, wall)), secs(m.med(toolB1, wall)), secs(m.med(toolB2, wall)),
 			m.ratio(toolS, toolB1), m.ratio(toolS, toolB2), m.med(toolS, executed), m.med(toolS, cachedSteps), v.target, v.met, v.got)
 	}
+	rep.frontendSection(p)
 	rep.goBenchSection(p)
 	rep.servicesSection(p)
 	p("\n## Details\n")
@@ -197,4 +202,21 @@ func clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// frontendSection compares F, the frontend, with S on the same daemon.
+func (rep *report) frontendSection(p func(string, ...any)) {
+	if !slices.Contains(allTools, toolF) {
+		return
+	}
+	p("\n## The frontend against stagebuild build\n\n")
+	p("F builds the same pipeline as S through the stagebuild frontend image; both gate the image the same way. Goal: F/S ≤ 1.1 on no-op and source edit.\n\n")
+	p("| scenario | S median | F median | F/S | goal | met? |\n|---|---|---|---|---|---|\n")
+	for _, m := range rep.results {
+		goal, met := "—", "—"
+		if m.sc.name == "noop" || m.sc.name == "src-edit" {
+			goal, met = "≤ 1.10", yes(m.ratio(toolF, toolS) <= 1.1)
+		}
+		p("| %s | %s | %s | %.2f | %s | %s |\n", m.sc.name, secs(m.med(toolS, wall)), secs(m.med(toolF, wall)), m.ratio(toolF, toolS), goal, met)
+	}
 }

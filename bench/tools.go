@@ -16,8 +16,11 @@ const (
 	toolS  = "S"  // stagebuild build --target service
 	toolB1 = "B1" // buildctl, Dockerfile, target service (COPY --from=tests marker)
 	toolB2 = "B2" // buildctl target=tests, then target=service
+	toolF  = "F"  // buildctl --frontend gateway.v0 with the stagebuild frontend image
 )
 
+// allTools are the tools every scenario runs; main adds toolF unless
+// -frontend=false.
 var allTools = []string{toolS, toolB1, toolB2}
 
 const dockerfileName = "python-service.Dockerfile"
@@ -45,6 +48,8 @@ type runner struct {
 	work   string // the harness's temp dir: logs and outputs
 	daemon *daemon
 	seq    int
+	// frontendImage is the stagebuild frontend (testenv.Env.FrontendImage).
+	frontendImage string
 }
 
 // run builds ws with one tool and times it. A tool that exits non-zero is
@@ -60,6 +65,11 @@ func (r *runner) run(ctx context.Context, tool, ws string) (result, error) {
 			"-o", "type=oci,dest="+filepath.Join(out, "s.tar"), "--addr", r.daemon.addr(), "--progress", "rawjson")
 	case toolB1:
 		return r.invoke(ctx, r.buildctl(ws, "service", filepath.Join(out, "b1.tar"))...)
+	case toolF:
+		return r.invoke(ctx, filepath.Join(r.repo, "bin", "buildctl"), "--addr", r.daemon.addr(), "build",
+			"--frontend", "gateway.v0", "--opt", "source="+r.frontendImage, "--local", "context="+ws, "--local", "dockerfile="+ws,
+			"--opt", "filename=stagebuild.yaml", "--opt", "target=service", "--progress", "rawjson",
+			"--output", "type=oci,dest="+filepath.Join(out, "f.tar"))
 	case toolB2:
 		first, err := r.invoke(ctx, r.buildctl(ws, "tests", "")...)
 		if err != nil || first.Failed {

@@ -70,6 +70,9 @@ func Build(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 	for _, w := range pl.Warnings {
 		warn(w)
 	}
+	if err := unsupported(pl); err != nil {
+		return nil, err
+	}
 	if len(p.CACerts) > 0 {
 		warn("ca_certs: the frontend cannot read the client's files, so run steps get no extra CA bundle; " +
 			"build with `stagebuild build` where a step needs one")
@@ -170,4 +173,25 @@ func (d defaultFilename) BuildOpts() gateway.BuildOpts {
 		bo.Opts = opts
 	}
 	return bo
+}
+
+// unsupported refuses, before anything is built, what the frontend cannot
+// run yet: services and smoke checks listen on ports that readiness and
+// HTTP probes dial from the stagebuild process, and a frontend runs
+// without a network; a gate's services env is a session secret only
+// `stagebuild build` serves.
+func unsupported(pl *plan.Plan) error {
+	for _, st := range pl.Stages {
+		if len(st.Services) > 0 {
+			return fmt.Errorf("gate %s runs beside services (%s), which the stagebuild frontend cannot start yet: "+
+				"build this pipeline with `stagebuild build` (it reaches any BuildKit with --addr or BUILDKIT_HOST)",
+				st.Name, strings.Join(st.Services, ", "))
+		}
+		if st.Checks != nil && st.Checks.Smoke != nil {
+			return fmt.Errorf("%s: the smoke check of %s probes the running image from the stagebuild process, which the "+
+				"frontend cannot do yet: build with `stagebuild build`, or check the image with commands: checks",
+				st.Checks.Smoke.Source, st.Name)
+		}
+	}
+	return nil
 }
