@@ -5,12 +5,19 @@ GO      ?= go
 EXAMPLE ?= examples/python-service
 OUT     ?= out
 
-.PHONY: all build env run test unit integration lint clean down bench fuzz docs
+.PHONY: all build probe env run test unit integration lint clean down bench fuzz docs
 
 all: build
 
 build: bin/buildkitd
 	$(GO) build -o bin/stagebuild ./cmd/stagebuild
+
+# The probe program stagebuild runs on the daemon's network (readiness,
+# smoke checks, ports): static and small, committed in internal/probebin.
+# Rebuild it after editing cmd/stagebuild-probe or internal/probe.
+probe:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w -buildid=' -o internal/probebin/stagebuild-probe ./cmd/stagebuild-probe
+	$(GO) test -count=1 ./internal/probebin -run TestProbeUpToDate -args -update
 
 bin/buildkitd: go.mod go.sum
 	$(GO) build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd

@@ -40,8 +40,7 @@ func Frontend(ctx context.Context, gw gateway.Client, opts Options, sessionID st
 	}
 	r := &runner{opts: opts, prog: prog, localID: identity.NewID(), logs: prog.logs, gates: map[string]*gateCall{},
 		frontend: true, sessionID: sessionID}
-	r.ports = newPorts()
-	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel, Ports: r.ports})
+	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel})
 	res, _, err := r.gatedBuild(ctx, gw, opts.Plan.Targets[0])
 	if perr := prog.wait(); perr != nil && err == nil {
 		err = perr

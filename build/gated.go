@@ -21,6 +21,7 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 	if err != nil {
 		return nil, nil, err
 	}
+	defer s.closeProbe()
 	// The gates' services run until the last gate of this session that
 	// needs them ends (package services).
 	r.svc.Claim(s, t.Gates)

@@ -19,6 +19,9 @@ type gwSession struct {
 	r     *runner
 	gw    gateway.Client
 	graph *llbgen.Graph
+	// probe runs on the daemon's network once a service or smoke check
+	// needs it (probe.go); close ends it.
+	probe probeOnce
 }
 
 // newSession resolves the base images and generates the graph in gw.

@@ -102,8 +102,6 @@ type runner struct {
 	gates map[string]*gateCall
 	// svc runs the services beside the gates.
 	svc *services.Manager
-	// ports hands out the services' and smoke tests' ports.
-	ports *services.Ports
 	// frontend is set when the build runs inside a BuildKit frontend
 	// (Frontend): reports stay in the daemon, and the context is the
 	// client's local named llbgen.ContextName in session sessionID.
@@ -141,8 +139,7 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	abs, _ := filepath.Abs(opts.ContextDir)
 	// One context identity per invocation, shared by every target's session.
 	r := &runner{opts: opts, prog: prog, localID: identity.NewID(), logs: prog.logs, ctxKey: abs, gates: map[string]*gateCall{}}
-	r.ports = newPorts()
-	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel, Ports: r.ports})
+	r.svc = services.New(opts.Plan, services.Options{Progress: prog.channel})
 	targets := opts.Plan.Targets
 	results := make([]TargetResult, len(targets))
 	errs := make([]error, len(targets))

@@ -9,7 +9,9 @@
 // It knows nothing of the build's runner: what it needs from a build
 // session (solve a service's image, create a container, read a stage's
 // env) is the Session interface, which the build package implements per
-// target. It also owns port allocation (Ports), the output tail of a
-// container (LogTail) and the HTTP readiness probe (ProbeHTTP), which the
-// build's smoke check shares.
+// target. It also owns the client of the probe on the daemon's network
+// (Probe: port allocation, TCP and HTTP checks, all run where the
+// containers run, never from the client), the judging of its results
+// (Judge), and the output tail of a container (LogTail); the build's smoke
+// check shares them.
 package services

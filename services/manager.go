@@ -39,8 +39,6 @@ type Options struct {
 	// Progress returns a status channel for one of the Manager's own
 	// progress entries (a service starting); the Manager closes it.
 	Progress func() chan *client.SolveStatus
-	// Ports allocates the services' ports.
-	Ports *Ports
 }
 
 // Manager starts the services of one invocation's gates and releases

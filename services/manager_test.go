@@ -28,6 +28,10 @@ func (f *fakeSession) Container(context.Context, gateway.Reference) (gateway.Con
 
 func (f *fakeSession) Env(string) []string { return f.env }
 
+func (f *fakeSession) Probe(context.Context) (*Probe, error) {
+	return nil, errors.New("no probe in these tests")
+}
+
 func testPlan() *plan.Plan {
 	return &plan.Plan{
 		Stages: []plan.Stage{

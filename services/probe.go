@@ -2,43 +2,75 @@ package services
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/stagebuild/stagebuild/internal/probe"
 	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/verify"
 )
 
-// ProbeHTTP GETs c.HTTPPath on port of 127.0.0.1 once and judges the answer
-// (verify.HTTPOK). When not ok, why says what was wrong.
-func ProbeHTTP(ctx context.Context, port int, c *plan.SmokeCheck) (ok bool, why string) {
-	url := fmt.Sprintf("http://%s:%d%s", plan.ServiceHost, port, c.HTTPPath)
-	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, http.MethodGet, url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, fmt.Sprintf("GET %s: %v", url, err)
+// NetCheck is a network check of a readiness or smoke check and what it
+// expects. The daemon's probe runs it (Probe.Watch); Judge judges its
+// results here.
+type NetCheck struct {
+	Port int
+	// Name is the port's name, for a TCP check's message ("pg"); empty
+	// for a smoke check's port.
+	Name string
+	// HTTP, when set, makes it a GET of HTTP.HTTPPath, judged by
+	// verify.HTTPOK; else it is a TCP connect.
+	HTTP *plan.SmokeCheck
+}
+
+// ProbeChecks are the checks as the probe runs them.
+func ProbeChecks(checks []NetCheck) []probe.Check {
+	var out []probe.Check
+	for _, c := range checks {
+		pc := probe.Check{Port: c.Port}
+		if c.HTTP != nil {
+			pc.Path = c.HTTP.HTTPPath
+		}
+		out = append(out, pc)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	ok, why = verify.HTTPOK(c, resp.StatusCode, body)
-	if !ok {
-		why = fmt.Sprintf("GET %s: %s", url, why)
+	return out
+}
+
+// Judge reports whether the latest results of checks all hold, and why
+// not when one does not.
+func Judge(checks []NetCheck, results []probe.Result) (ok bool, why string) {
+	if len(checks) == 0 {
+		return true, ""
 	}
-	return ok, why
+	if len(results) != len(checks) {
+		return false, "no answer from the probe yet"
+	}
+	for i, c := range checks {
+		r := results[i]
+		addr := fmt.Sprintf("%s:%d", plan.ServiceHost, c.Port)
+		switch {
+		case c.HTTP == nil && r.Err != "" && c.Name != "":
+			return false, fmt.Sprintf("port %s (%s) accepts no connection: %s", c.Name, addr, r.Err)
+		case c.HTTP == nil && r.Err != "":
+			return false, fmt.Sprintf("connecting to %s: %s", addr, r.Err)
+		case c.HTTP == nil:
+		case r.Err != "":
+			return false, fmt.Sprintf("GET http://%s%s: %s", addr, c.HTTP.HTTPPath, r.Err)
+		default:
+			if ok, why := verify.HTTPOK(c.HTTP, r.Status, r.Body); !ok {
+				return false, fmt.Sprintf("GET http://%s%s: %s", addr, c.HTTP.HTTPPath, why)
+			}
+		}
+	}
+	return true, ""
 }
 
 // LogTail collects a container's output (the last few MiB of it).
 type LogTail struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
 }
 
 func (l *LogTail) Write(p []byte) (int, error) {
@@ -49,7 +81,24 @@ func (l *LogTail) Write(p []byte) (int, error) {
 		l.buf.Reset()
 		l.buf.Write(b)
 	}
+	if l.changed != nil {
+		select {
+		case l.changed <- struct{}{}:
+		default:
+		}
+	}
 	return l.buf.Write(p)
+}
+
+// Changed receives after output arrives, so a log readiness check need
+// not wait for its next poll.
+func (l *LogTail) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed == nil {
+		l.changed = make(chan struct{}, 1)
+	}
+	return l.changed
 }
 
 // Close does nothing: a LogTail is a process's stdout and stderr.
@@ -72,16 +121,4 @@ func (l *LogTail) Tail(n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return lines
-}
-
-// DialTCP reports whether port of 127.0.0.1 accepts a TCP connection.
-func DialTCP(ctx context.Context, port int) (ok bool, why string) {
-	addr := fmt.Sprintf("%s:%d", plan.ServiceHost, port)
-	d := net.Dialer{Timeout: 2 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return false, fmt.Sprintf("connecting to %s: %v", addr, err)
-	}
-	conn.Close()
-	return true, ""
 }

@@ -4,65 +4,82 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
+	"github.com/stagebuild/stagebuild/internal/probe"
 	"github.com/stagebuild/stagebuild/plan"
 )
 
 // awaitReady polls the readiness checks until all hold, and returns why
-// not when the process exits or the timeout passes first ("" when ready).
-func (s *run) awaitReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string, exited <-chan error) string {
+// not when the process exits or the timeout passes first ("" when ready);
+// early says that the process exited first. The network checks run on
+// the daemon's side (the probe); a check is judged again as soon as a
+// result or a log line arrives.
+func (s *run) awaitReady(ctx context.Context, prb *Probe, ctr gateway.Container, env []string, cwd, user string,
+	exited <-chan error) (why string, early bool) {
 	deadline := time.NewTimer(s.svc.Timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	why := "not ready yet"
+	checks := s.netChecks()
+	w, err := prb.Watch(ProbeChecks(checks), 50*time.Millisecond)
+	if err != nil {
+		return err.Error(), false
+	}
+	defer w.Stop()
+	logged := s.log.Changed()
+	why = "not ready yet"
 	for {
 		select {
 		case <-ctx.Done():
-			return "interrupted"
+			return "interrupted", false
 		case err := <-exited:
 			if err == nil {
-				return "it exited with code 0 before it was ready"
+				return "it exited with code 0 before it was ready", true
 			}
-			return fmt.Sprintf("it exited before it was ready (%v)", err)
+			return fmt.Sprintf("it exited before it was ready (%v)", err), true
 		case <-deadline.C:
-			return fmt.Sprintf("not ready within %s: %s", s.svc.Timeout, why)
+			return fmt.Sprintf("not ready within %s: %s", s.svc.Timeout, why), false
 		case <-tick.C:
+		case <-logged:
+		case <-w.Changed():
 		}
 		var ok bool
-		if ok, why = s.checkReady(ctx, ctr, env, cwd, user); ok {
-			return ""
+		if ok, why = s.checkReady(ctx, ctr, checks, w.Results(), env, cwd, user); ok {
+			return "", false
 		}
 	}
 }
 
-// checkReady runs every readiness check once.
-func (s *run) checkReady(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
+// netChecks are the readiness checks that the probe runs.
+func (s *run) netChecks() []NetCheck {
+	rd := s.svc.Readiness
+	var out []NetCheck
+	if rd.TCP != "" {
+		out = append(out, NetCheck{Port: s.ports[rd.TCP], Name: rd.TCP})
+	}
+	if h := rd.HTTP; h != nil {
+		out = append(out, NetCheck{Port: s.ports[h.Port], HTTP: &plan.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}})
+	}
+	return out
+}
+
+// checkReady judges every readiness check once: the log, the probe's
+// latest results, then the command.
+func (s *run) checkReady(ctx context.Context, ctr gateway.Container, checks []NetCheck, results []probe.Result,
+	env []string, cwd, user string) (bool, string) {
 	rd := s.svc.Readiness
 	if !rd.Log.IsZero() {
 		if !rd.Log.Match(s.log.Bytes()) {
 			return false, fmt.Sprintf("no log line matched %q", rd.Log)
 		}
 	}
-	if rd.TCP != "" {
-		addr := net.JoinHostPort(plan.ServiceHost, strconv.Itoa(s.ports[rd.TCP]))
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return false, fmt.Sprintf("port %s (%s) accepts no connection: %v", rd.TCP, addr, err)
-		}
-		c.Close()
-	}
-	if h := rd.HTTP; h != nil {
-		if ok, why := ProbeHTTP(ctx, s.ports[h.Port], &plan.SmokeCheck{HTTPPath: h.Path, HTTPStatus: h.Status, HTTPBody: h.Body}); !ok {
-			return false, why
-		}
+	if ok, why := Judge(checks, results); !ok {
+		return false, why
 	}
 	if len(rd.Command) > 0 {
 		return s.readyCommand(ctx, ctr, env, cwd, user)

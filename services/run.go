@@ -11,6 +11,7 @@ import (
 	"time"
 
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/plan"
 )
@@ -77,17 +78,11 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		fail("%v", err)
 		return
 	}
-	s.ports = map[string]int{}
-	for _, p := range s.svc.Ports {
-		port, release, err := m.opts.Ports.Allocate()
-		if err != nil {
-			fail("%v", err)
-			return
-		}
-		cleanup = append(cleanup, release)
-		s.ports[p.Name] = port
+	prb, err := sess.Probe(ctx)
+	if err != nil {
+		fail("%v", err)
+		return
 	}
-	env := s.environ(cfg.Env, deps)
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(s.svc.Command) > 0 {
 		args = argv(s.svc.Command, s.svc.Shell)
@@ -96,6 +91,55 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		fail("its image has no entrypoint or cmd, and the service no command:")
 		return
 	}
+	for attempt := 1; ; attempt++ {
+		why, clash, release := s.attempt(ctx, prb, sess, ref, cfg, args, vtx, gate, deps)
+		cleanup = append(cleanup, release)
+		if why == "" {
+			break
+		}
+		if len(clash) == 0 || attempt == maxAttempts {
+			fail("%s", why)
+			return
+		}
+		// Something else took a port between its pick and the service's
+		// bind (another process on the daemon's host): new ports.
+		vtx.logf([]byte(fmt.Sprintf("[service %s for %s] port %s taken by another process before it started; retrying with new ports\n",
+			s.svc.Name, gate, joinInts(clash))))
+		release()
+		s.log = &LogTail{}
+	}
+	vtx.done(nil)
+	close(s.ready)
+	<-ctx.Done()
+}
+
+// maxAttempts bounds the starts of a service whose ports others took.
+const maxAttempts = 3
+
+// attempt allocates the service's ports on the daemon, starts it in a
+// container of its own and waits until it is ready. why is "" when it is;
+// clash lists its ports that something else took when it exited before it
+// was ready. release frees its container and ports (a ready service keeps
+// them until the session's cleanup).
+func (s *run) attempt(ctx context.Context, prb *Probe, sess Session, ref gateway.Reference, cfg ocispecs.ImageConfig,
+	args []string, vtx *vertex, gate string, deps []*run) (why string, clash []int, release func()) {
+	var cleanup []func()
+	release = func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+		cleanup = nil
+	}
+	ports, err := prb.Alloc(ctx, len(s.svc.Ports))
+	if err != nil {
+		return err.Error(), nil, release
+	}
+	cleanup = append(cleanup, func() { prb.Free(ports...) })
+	s.ports = map[string]int{}
+	for i, p := range s.svc.Ports {
+		s.ports[p.Name] = ports[i]
+	}
+	env := s.environ(cfg.Env, deps)
 	started := fmt.Sprintf("[service %s for %s] %s%s", s.svc.Name, gate, strings.Join(args, " "), s.describePorts())
 	vtx.rename(started)
 	// Plain progress prints a vertex's name once, when it appears: a log
@@ -103,8 +147,7 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 	vtx.logf([]byte(started + "\n"))
 	ctr, err := sess.Container(ctx, ref)
 	if err != nil {
-		fail("creating its container: %v", err)
-		return
+		return fmt.Sprintf("creating its container: %v", err), nil, release
 	}
 	cleanup = append(cleanup, func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -114,18 +157,25 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 	out := &vertexWriter{log: s.log, vtx: vtx}
 	proc, err := ctr.Start(ctx, gateway.StartRequest{Args: args, Env: env, Cwd: cfg.WorkingDir, User: cfg.User, Stdout: out, Stderr: out})
 	if err != nil {
-		fail("starting %q: %v", strings.Join(args, " "), err)
-		return
+		return fmt.Sprintf("starting %q: %v", strings.Join(args, " "), err), nil, release
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- proc.Wait() }()
-	if why := s.awaitReady(ctx, ctr, env, cfg.WorkingDir, cfg.User, exited); why != "" {
-		fail("%s", why)
-		return
+	why, early := s.awaitReady(ctx, prb, ctr, env, cfg.WorkingDir, cfg.User, exited)
+	if early && ctx.Err() == nil {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		clash, _ = prb.Taken(tctx, ports...)
+		cancel()
 	}
-	vtx.done(nil)
-	close(s.ready)
-	<-ctx.Done()
+	return why, clash, release
+}
+
+func joinInts(ns []int) string {
+	var parts []string
+	for _, n := range ns {
+		parts = append(parts, strconv.Itoa(n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // environ is the service's env: the image's, its ports, then its own env

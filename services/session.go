@@ -18,4 +18,8 @@ type Session interface {
 	Container(ctx context.Context, ref gateway.Reference) (gateway.Container, error)
 	// Env is the image env of a stage, for ${NAME} in a gate's service env.
 	Env(stage string) []string
+	// Probe is the session's probe on the daemon's network (one per
+	// session, started on first use): it picks the services' ports and
+	// runs their network readiness checks where they run.
+	Probe(ctx context.Context) (*Probe, error)
 }
