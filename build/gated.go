@@ -39,6 +39,10 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		defer wg.Done()
 		// A gate among the target's own stages runs its test in this solve.
 		defer r.svc.StartChain(ctx, s, t.Stage).End()
+		if c := r.opts.Plan.Stage(t.Stage).Checks; c != nil && c.Smoke != nil {
+			// The smoke check's probe starts while the image builds.
+			go func() { _, _ = s.Probe(ctx) }()
+		}
 		if ref, imageErr = s.solve(ctx, s.graph.Stage(t.Stage).State); imageErr == nil {
 			if checks, imageErr = s.runChecks(ctx, t.Stage, ref); imageErr != nil {
 				checks = nil // incomplete: the error says why

@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "integration setup: %v\n", err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopNSDaemon() // netns_test.go: only if a test started it
+	os.Exit(code)
 }
 
 func setup() error {

@@ -61,6 +61,14 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		}
 		close(s.ready)
 	}
+	// The session's probe starts while the services it needs and its
+	// image come up.
+	type probed struct {
+		p   *Probe
+		err error
+	}
+	pch := make(chan probed, 1)
+	go func() { p, err := sess.Probe(ctx); pch <- probed{p, err} }()
 	for _, d := range deps {
 		select {
 		case <-d.ready:
@@ -78,11 +86,12 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		fail("%v", err)
 		return
 	}
-	prb, err := sess.Probe(ctx)
-	if err != nil {
-		fail("%v", err)
+	pr := <-pch
+	if pr.err != nil {
+		fail("%v", pr.err)
 		return
 	}
+	prb := pr.p
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(s.svc.Command) > 0 {
 		args = argv(s.svc.Command, s.svc.Shell)
