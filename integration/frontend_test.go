@@ -245,3 +245,31 @@ func TestFrontendBuildx(t *testing.T) {
 		t.Errorf("the failing build left %s (err %v)", "fail.tar", err)
 	}
 }
+
+// The client's --secret serves the pipeline's secrets through the
+// frontend, to run steps and to a gate's test, and its value is in no
+// layer of the image.
+func TestFrontendSecrets(t *testing.T) {
+	t.Parallel()
+	dir := copyTestdata(t, "secrets")
+	token := "sb-token-" + randomID() + randomID()
+	writeFile(t, filepath.Join(dir, "token.txt"), token)
+	args := []string{"build", "--progress", "plain", "--frontend", "gateway.v0", "--opt", "source=" + env.FrontendImage,
+		"--local", "context=.", "--local", "dockerfile=.", "--opt", "build-arg:MARKER=" + randomID(),
+		"--secret", "id=token,src=token.txt", "--secret", "id=pass,env=SB_IT_PASS", "--output", "type=oci,dest=out.tar"}
+	t.Setenv("SB_IT_PASS", "sb-pass-"+randomID())
+	r := buildctl(t, dir, args...)
+	if r.code != 0 {
+		t.Fatalf("frontend build with secrets: exit %d\n%s", r.code, tail(r.stderr, 30))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "out.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(token)) {
+		t.Errorf("the secret's value is in the exported image")
+	}
+	if !strings.Contains(string(data), sha256hex(token)) {
+		t.Errorf("the image has no token.sha256 of the secret (the run step did not read it)")
+	}
+}
