@@ -155,3 +155,23 @@ func TestTargetsAndOutline(t *testing.T) {
 		t.Errorf("outline of an unknown target: no error")
 	}
 }
+
+// Services and smoke checks are refused before anything is built, with
+// what to do instead.
+func TestUnsupportedRefused(t *testing.T) {
+	pl := &plan.Plan{Stages: []plan.Stage{{Name: "tests", Services: []string{"db", "web"}}}}
+	want := "gate tests runs beside services (db, web), which the stagebuild frontend cannot start yet: " +
+		"build this pipeline with `stagebuild build` (it reaches any BuildKit with --addr or BUILDKIT_HOST)"
+	if err := unsupported(pl); err == nil || err.Error() != want {
+		t.Errorf("services: got %v\nwant %s", err, want)
+	}
+	pl = &plan.Plan{Stages: []plan.Stage{{Name: "service", Checks: &plan.Checks{Smoke: &plan.SmokeCheck{Source: "stagebuild.yaml:40:7"}}}}}
+	want = "stagebuild.yaml:40:7: the smoke check of service probes the running image from the stagebuild process, which the " +
+		"frontend cannot do yet: build with `stagebuild build`, or check the image with commands: checks"
+	if err := unsupported(pl); err == nil || err.Error() != want {
+		t.Errorf("smoke: got %v\nwant %s", err, want)
+	}
+	if err := unsupported(&plan.Plan{Stages: []plan.Stage{{Name: "image"}}}); err != nil {
+		t.Errorf("a plain pipeline: %v", err)
+	}
+}
