@@ -280,14 +280,20 @@ func (c *converter) contextCopy(cur **stage, srcs []string, dest string, ln int,
 func (c *converter) copyFrom(s *stage, from string, srcs []string, ln int) {
 	name, ok := c.origin[strings.ToLower(from)]
 	if ok && c.byName[name].Test != nil {
-		for _, g := range s.GatedBy {
-			if g == name {
-				return
-			}
+		if !contains(s.GatedBy, name) {
+			s.GatedBy = append(s.GatedBy, name)
 		}
-		s.GatedBy = append(s.GatedBy, name)
-		c.note("converted", ln, "COPY --from=%s %s: a marker of the tests in %s; stage %s is gated_by %s instead",
-			from, strings.Join(srcs, " "), name, s.Origin, name)
+		markers := true
+		for _, src := range srcs {
+			markers = markers && contains(c.byName[name].Markers, path.Clean("/"+src))
+		}
+		if markers {
+			c.note("converted", ln, "COPY --from=%s %s: a marker of the tests in %s; stage %s is gated_by %s instead",
+				from, strings.Join(srcs, " "), name, s.Origin, name)
+			return
+		}
+		c.warn(ln, "COPY --from=%s %s: stage %s is gated_by %s, but a pipeline copies only from the build context, so the copy was dropped; produce %s in stage %s itself",
+			from, strings.Join(srcs, " "), s.Origin, name, strings.Join(srcs, " "), s.Origin)
 		return
 	}
 	what := "stage " + from
@@ -333,7 +339,7 @@ func (c *converter) run(cur **stage, x *instructions.RunCommand, ln int, split f
 			split(ln)
 			s = *cur
 		}
-		s.Test, s.Reports = c.testCommand(cmd, r)
+		s.Test, s.Reports, s.Markers = c.testCommandMarkers(cmd, r)
 		s.TestLine = ln
 		s.eff.gate = true
 		c.note("detected", ln, "RUN %s runs %s: stage %s is a gate", cmdText(cmd), r.name, s.Origin)

@@ -69,6 +69,10 @@ type stage struct {
 	Reports        string
 	GatedBy        []string
 	Health         *health
+	// Markers are the files the test leaves for a COPY --from (touch X).
+	Markers []string
+	// CmdGate: the gate runs the command of the stage it is built on.
+	CmdGate bool
 	Checks         *initgen.ServiceCheck
 
 	eff chain

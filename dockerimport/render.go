@@ -49,7 +49,7 @@ func (c *converter) renderStage(w *initgen.Writer, s *stage) {
 	switch {
 	case s.Comment != "":
 		comment = fmt.Sprintf("%s:%d %s", c.file, s.Line, s.Comment)
-	case s.Test != nil && s.Origin != s.Name:
+	case s.CmdGate:
 		comment = fmt.Sprintf("gate for the command of %s (%s:%d)", s.From, c.file, s.Line)
 	case s.Line > 0:
 		comment = fmt.Sprintf("%s continued from %s:%d", s.Origin, c.file, s.Line)

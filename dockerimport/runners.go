@@ -134,18 +134,25 @@ func runnerOf(c *initgen.Command) *runner {
 // leaves for a COPY --from, and with a JUnit report where the runner can
 // write one.
 func (c *converter) testCommand(cmd *initgen.Command, r *runner) (*initgen.Command, string) {
+	test, reports, _ := c.testCommandMarkers(cmd, r)
+	return test, reports
+}
+
+// testCommandMarkers is testCommand, and the marker files it dropped.
+func (c *converter) testCommandMarkers(cmd *initgen.Command, r *runner) (*initgen.Command, string, []string) {
 	if !cmd.Shell {
 		_, at := matchRunner(cmd.Args)
 		if r.junit == nil {
-			return cmd, ""
+			return cmd, "", nil
 		}
-		return &initgen.Command{Args: r.junit(cmd.Args, at)}, reportsDir
+		return &initgen.Command{Args: r.junit(cmd.Args, at)}, reportsDir, nil
 	}
-	var kept []string
+	var kept, markers []string
 	reports := ""
 	for _, part := range simpleCommands(cmd.Args[0]) {
 		words := strings.Fields(part.text)
 		if len(kept) > 0 && part.sep == "&&" && isMarker(words) {
+			markers = append(markers, path.Clean(strings.Trim(words[len(words)-1], ">'\"")))
 			continue
 		}
 		if rr, at := matchRunner(words); rr != nil && rr.junit != nil && reports == "" && simpleWords(part.text) {
@@ -158,7 +165,7 @@ func (c *converter) testCommand(cmd *initgen.Command, r *runner) (*initgen.Comma
 		}
 		kept = append(kept, part.text)
 	}
-	return &initgen.Command{Args: []string{strings.Join(kept, " ")}, Shell: true}, reports
+	return &initgen.Command{Args: []string{strings.Join(kept, " ")}, Shell: true}, reports, markers
 }
 
 // isMarker recognises the marker step of the marker trick: touch FILE, or
@@ -283,7 +290,7 @@ func (c *converter) gateCommands() {
 		if c.byName[name] != nil {
 			name = c.freeName(s.Name + "_tests")
 		}
-		g := &stage{Name: name, From: s.Name, FromStage: true, Origin: s.Origin, Line: line, eff: s.eff.clone()}
+		g := &stage{Name: name, From: s.Name, FromStage: true, Origin: s.Origin, Line: line, eff: s.eff.clone(), CmdGate: true}
 		g.Test, g.Reports = c.testCommand(argv, r)
 		g.TestLine = line
 		g.eff.gate = true
