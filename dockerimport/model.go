@@ -73,7 +73,7 @@ type stage struct {
 	Markers []string
 	// CmdGate: the gate runs the command of the stage it is built on.
 	CmdGate bool
-	Checks         *initgen.ServiceCheck
+	Checks  *initgen.ServiceCheck
 
 	eff chain
 }
