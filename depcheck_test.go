@@ -88,3 +88,17 @@ func TestServicesDoNotImportBuild(t *testing.T) {
 		}
 	}
 }
+
+// The probe that runs on the daemon's side stays small and static: the
+// standard library only, and not net/http.
+func TestProbeImportsOnlySmallStd(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}} {{if eq .ImportPath \"net/http\"}}net/http{{end}}", "./cmd/stagebuild-probe").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, d := range strings.Fields(string(out)) {
+		if d != "github.com/stagebuild/stagebuild/cmd/stagebuild-probe" && d != "github.com/stagebuild/stagebuild/internal/probe" {
+			t.Errorf("cmd/stagebuild-probe depends on %s", d)
+		}
+	}
+}
