@@ -116,6 +116,8 @@ func (s *gwSession) smokeOnce(ctx context.Context, prb *services.Probe, ref gate
 		case <-deadline.C:
 			f, err := smokeFail(c, fmt.Sprintf("not ready within %s: %s", c.Timeout, why), log)
 			return f, 0, err
+		case <-prb.Done():
+			return nil, 0, fmt.Errorf("smoke test: %w", prb.Err())
 		case <-tick.C:
 		case <-logged:
 		case <-w.Changed():

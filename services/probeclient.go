@@ -198,6 +198,16 @@ func (p *Probe) Taken(ctx context.Context, ports ...int) ([]int, error) {
 	return r.Taken, nil
 }
 
+// Done is closed when the probe has ended; Err then says why.
+func (p *Probe) Done() <-chan struct{} { return p.dead }
+
+// Err is why the probe ended, nil while it runs.
+func (p *Probe) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
 // Close ends the probe: its ports are freed and its watches stop.
 func (p *Probe) Close() error { return p.in.Close() }
 

@@ -44,6 +44,8 @@ func (s *run) awaitReady(ctx context.Context, prb *Probe, ctr gateway.Container,
 			return fmt.Sprintf("it exited before it was ready (%v)", err), true
 		case <-deadline.C:
 			return fmt.Sprintf("not ready within %s: %s", s.svc.Timeout, why), false
+		case <-prb.Done():
+			return prb.Err().Error(), false
 		case <-tick.C:
 		case <-logged:
 		case <-w.Changed():
