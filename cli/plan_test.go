@@ -247,6 +247,7 @@ func TestPlanJSON(t *testing.T) {
       "**/__pycache__",
       "**/node_modules",
       "**/*.pyc",
+      "stagebuild-reports",
       "build"
     ]
   },

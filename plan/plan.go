@@ -22,7 +22,7 @@ const (
 // DefaultExcludes returns the patterns never sent from the build context
 // (a new slice on each call).
 func DefaultExcludes() []string {
-	return []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc"}
+	return []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc", "stagebuild-reports"}
 }
 
 // Plan is the resolved, ordered build of one invocation.

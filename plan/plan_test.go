@@ -187,7 +187,7 @@ func TestPlanContext(t *testing.T) {
 		if !reflect.DeepEqual(plan.Context.Includes, tc.includes) {
 			t.Errorf("%v: includes = %v, want %v", tc.requested, plan.Context.Includes, tc.includes)
 		}
-		want := []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc"}
+		want := []string{".git", "**/.venv", "**/__pycache__", "**/node_modules", "**/*.pyc", "stagebuild-reports"}
 		if !reflect.DeepEqual(plan.Context.Excludes, want) {
 			t.Errorf("%v: excludes = %v, want %v", tc.requested, plan.Context.Excludes, want)
 		}
