@@ -106,3 +106,39 @@ stages:
 		t.Errorf("the tar on stdout is empty")
 	}
 }
+
+// The reports a build writes into the context (./stagebuild-reports) are
+// not part of the next build's context: with copy: [.], a second build of
+// the same sources runs nothing again (a cache miss of issue 13, item 10's
+// kind: the context changing under the build).
+func TestReportsNotInNextContext(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "app.tar")
+	writeFile(t, filepath.Join(dir, "src.txt"), randomID()+"\n")
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+default: app
+stages:
+  tests:
+    from: busybox:latest
+    copy: [.]
+    reports: /reports
+    test: echo '<testsuite name="t"><testcase name="ok"/></testsuite>' > /reports/junit.xml; date +%s%N > /reports/when
+  app:
+    from: busybox:latest
+    copy: [.]
+    run: cat src.txt > /copied
+    gated_by: [tests]
+`)
+	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+out).mustSucceed(t)
+	if _, err := os.Stat(filepath.Join(dir, "stagebuild-reports", "tests", "when")); err != nil {
+		t.Fatal(err)
+	}
+	r := stagebuild(t, dir, "build", "--progress", "rawjson", "-o", "type=oci,dest="+out).mustSucceed(t)
+	vs := parseRawJSON(t, r.stderr)
+	for _, name := range []string{"[tests 1/2] COPY", "[tests 2/2] TEST", "[app 1/2] COPY", "[app 2/2] RUN"} {
+		if v := find(t, vs, name); !v.Cached {
+			t.Errorf("%s ran again: the reports of the first build changed the context", v.Name)
+		}
+	}
+}
