@@ -60,3 +60,46 @@ func TestMarshalAsLLBDoes(t *testing.T) {
 		})
 	}
 }
+
+// A build marshals its gates' definitions from several goroutines at once;
+// each gets what a marshal of its own would give.
+func TestMarshalConcurrently(t *testing.T) {
+	ctx := context.Background()
+	var states []llb.State
+	g := exampleGraph(t, "service", "localdev")
+	for _, s := range g.stages {
+		states = append(states, s.State)
+		if s.Gate {
+			states = append(states, s.Result)
+		}
+	}
+	want := make([]*pb.Definition, len(states))
+	for i, st := range states {
+		def, err := exampleGraph(t, "service", "localdev").MarshalState(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = def.ToPB()
+	}
+	got := make([]*pb.Definition, len(states))
+	errs := make(chan error, len(states))
+	for i, st := range states {
+		go func() {
+			def, err := g.MarshalState(ctx, st)
+			if err == nil {
+				got[i] = def.ToPB()
+			}
+			errs <- err
+		}()
+	}
+	for range states {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range states {
+		if !proto.Equal(got[i], want[i]) {
+			t.Errorf("state %d: concurrent definition differs", i)
+		}
+	}
+}
