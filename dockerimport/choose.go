@@ -47,6 +47,7 @@ func (c *converter) chooseProduction() {
 			pick.GatedBy = append(pick.GatedBy, g)
 		}
 	}
+	c.purity(pick, gates)
 	kind := "guessed"
 	if strings.HasPrefix(why, "named") {
 		kind = "detected"
@@ -66,4 +67,31 @@ func (c *converter) isBase(name string) bool {
 		}
 	}
 	return false
+}
+
+// purity switches off the purity check of the production image when a
+// test-side stage (one its gates build on, and it does not) installs the
+// main dependencies again beside it, as seed-001-shaped prod and dev
+// stages do: the check would count them as test-only.
+func (c *converter) purity(pick *stage, gates []string) {
+	own := map[string]bool{}
+	for cur := pick; cur != nil; cur = c.byName[cur.From] {
+		own[cur.Name] = true
+		if !cur.FromStage {
+			break
+		}
+	}
+	for _, g := range gates {
+		for cur := c.byName[g]; cur != nil && !own[cur.Name]; cur = c.byName[cur.From] {
+			if cur.mainInstall {
+				pick.NoPurity = true
+				c.note("guessed", 0, "purity: false on %s: stage %s installs the main dependencies again beside it (not on top of it), so the purity check would count them as test-only; build %s FROM %s to keep the check",
+					pick.Name, cur.Name, cur.Name, pick.Name)
+				return
+			}
+			if !cur.FromStage {
+				break
+			}
+		}
+	}
 }

@@ -352,6 +352,11 @@ func (c *converter) run(cur **stage, x *instructions.RunCommand, ln int, split f
 	if testInstall.MatchString(cmdText(cmd)) {
 		s.eff.testDeps = true
 	}
+	if contains(copies, initgen.LockRequirements) {
+		// Installed again on top of a main install, they add nothing.
+		s.mainInstall = s.mainInstall || !s.eff.mainDeps
+		s.eff.mainDeps = true
+	}
 	s.Run = append(s.Run, *cmd)
 	return nil
 }

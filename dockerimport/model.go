@@ -35,6 +35,7 @@ type chain struct {
 	wholeCtx map[string]bool // absolute directories the whole context was copied to
 	testDeps bool            // test dependencies are installed
 	gate     bool            // built on a gate
+	mainDeps bool            // the main group's generated requirements are installed
 }
 
 func (c chain) clone() chain {
@@ -73,6 +74,11 @@ type stage struct {
 	Markers []string
 	// CmdGate: the gate runs the command of the stage it is built on.
 	CmdGate bool
+	// NoPurity writes purity: false, for Why.
+	NoPurity bool
+	// mainInstall: a run step installs the main group's generated
+	// requirements.
+	mainInstall bool
 	Checks  *initgen.ServiceCheck
 
 	eff chain

@@ -96,6 +96,9 @@ func (c *converter) renderStage(w *initgen.Writer, s *stage) {
 	if len(s.GatedBy) > 0 {
 		w.List(4, "gated_by", s.GatedBy, "exported only if these gates pass")
 	}
+	if s.NoPurity {
+		w.Line(4, "purity: false", "see the notes at the top")
+	}
 	if s.Checks != nil {
 		s.Checks.Write(w, 4)
 	}
