@@ -79,7 +79,7 @@ type stage struct {
 	// mainInstall: a run step installs the main group's generated
 	// requirements.
 	mainInstall bool
-	Checks  *initgen.ServiceCheck
+	Checks      *initgen.ServiceCheck
 
 	eff chain
 }
