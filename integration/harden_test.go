@@ -136,7 +136,7 @@ stages:
 	}
 	r := stagebuild(t, dir, "build", "--progress", "rawjson", "-o", "type=oci,dest="+out).mustSucceed(t)
 	vs := parseRawJSON(t, r.stderr)
-	for _, name := range []string{"[tests 1/2] COPY", "[tests 2/2] TEST", "[app 1/2] COPY", "[app 2/2] RUN"} {
+	for _, name := range []string{"[layer] COPY . /", "[tests 1/2] COPY", "[tests 2/2] TEST", "[app 2/2] RUN"} {
 		if v := find(t, vs, name); !v.Cached {
 			t.Errorf("%s ran again: the reports of the first build changed the context", v.Name)
 		}
