@@ -30,6 +30,7 @@ type options struct {
 	pipeline  string
 	merge     string
 	frontend  bool
+	output    string
 }
 
 func parseFlags() (options, error) {
@@ -42,7 +43,11 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.pipeline, "pipeline", "seed000", "S's pipeline: seed000 (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
 	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen) from this report into -o, leaving the rest of -o as it is")
 	flag.BoolVar(&o.frontend, "frontend", true, "also time F, the stagebuild frontend image through buildctl --frontend gateway.v0 (seed000 pipeline only)")
+	flag.StringVar(&o.output, "output", "tar", "what every tool exports: tar (an OCI tar per tool) or push (to the local registry, "+testenv.RegistryAddr+"/bench/TOOL)")
 	flag.Parse()
+	if o.output != "tar" && o.output != "push" {
+		return o, fmt.Errorf("-output %q: must be tar or push", o.output)
+	}
 	if o.pipeline != "seed000" && o.pipeline != "example" {
 		return o, fmt.Errorf("-pipeline %q: must be seed000 or example", o.pipeline)
 	}
@@ -134,7 +139,7 @@ func run() error {
 		if err := copyFile(filepath.Join(env.RepoRoot, "bench", "python-service.dockerignore"), filepath.Join(example, ".dockerignore")); err != nil {
 			return err
 		}
-		r := &runner{repo: env.RepoRoot, work: work, daemon: d, frontendImage: env.FrontendImage}
+		r := &runner{repo: env.RepoRoot, work: work, daemon: d, frontendImage: env.FrontendImage, push: opts.output == "push"}
 		for _, sc := range scenarios(example) {
 			if !slices.Contains(selected, sc.name) {
 				continue

@@ -210,7 +210,12 @@ func (rep *report) frontendSection(p func(string, ...any)) {
 		return
 	}
 	p("\n## The frontend against stagebuild build\n\n")
-	p("F builds the same pipeline as S through the stagebuild frontend image; both gate the image the same way. Goal: F/S ≤ 1.1 on no-op and source edit.\n\n")
+	p("F builds the same pipeline as S through the stagebuild frontend image; both gate the image the same way. Goal: F/S ≤ 1.1 on no-op and source edit. ")
+	if strings.Contains(rep.args, "-output push") || strings.Contains(rep.args, "-output=push") {
+		p("Every tool pushed its image to the local registry (`-output push`).\n\n")
+	} else {
+		p("Every tool wrote an OCI tar; S skips rewriting an unchanged one, which no client of a frontend can ask for (`-output push` compares pushes instead).\n\n")
+	}
 	p("| scenario | S median | F median | F/S | goal | met? |\n|---|---|---|---|---|---|\n")
 	for _, m := range rep.results {
 		goal, met := "—", "—"

@@ -8,7 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/stagebuild/stagebuild/testenv"
 )
 
 // The tools compared, in the table's order.
@@ -50,6 +53,18 @@ type runner struct {
 	seq    int
 	// frontendImage is the stagebuild frontend (testenv.Env.FrontendImage).
 	frontendImage string
+	// push makes every tool push its image to the local registry instead
+	// of writing an OCI tar (-output push).
+	push bool
+}
+
+// output is the --output of one tool's image: an OCI tar named after the
+// tool in out, or a push to the local registry.
+func (r *runner) output(out, tool string) string {
+	if r.push {
+		return "type=image,name=" + testenv.RegistryAddr + "/bench/" + strings.ToLower(tool) + ":latest,push=true"
+	}
+	return "type=oci,dest=" + filepath.Join(out, strings.ToLower(tool)+".tar")
 }
 
 // run builds ws with one tool and times it. A tool that exits non-zero is
@@ -62,20 +77,20 @@ func (r *runner) run(ctx context.Context, tool, ws string) (result, error) {
 	switch tool {
 	case toolS:
 		return r.invoke(ctx, filepath.Join(r.repo, "bin", "stagebuild"), "build", ws, "--target", "service",
-			"-o", "type=oci,dest="+filepath.Join(out, "s.tar"), "--addr", r.daemon.addr(), "--progress", "rawjson")
+			"-o", r.output(out, toolS), "--addr", r.daemon.addr(), "--progress", "rawjson")
 	case toolB1:
-		return r.invoke(ctx, r.buildctl(ws, "service", filepath.Join(out, "b1.tar"))...)
+		return r.invoke(ctx, r.buildctl(ws, "service", r.output(out, toolB1))...)
 	case toolF:
 		return r.invoke(ctx, filepath.Join(r.repo, "bin", "buildctl"), "--addr", r.daemon.addr(), "build",
 			"--frontend", "gateway.v0", "--opt", "source="+r.frontendImage, "--local", "context="+ws, "--local", "dockerfile="+ws,
 			"--opt", "filename=stagebuild.yaml", "--opt", "target=service", "--progress", "rawjson",
-			"--output", "type=oci,dest="+filepath.Join(out, "f.tar"))
+			"--output", r.output(out, toolF))
 	case toolB2:
 		first, err := r.invoke(ctx, r.buildctl(ws, "tests", "")...)
 		if err != nil || first.Failed {
 			return first, err // a CI script stops at the failing tests
 		}
-		second, err := r.invoke(ctx, r.buildctl(ws, "service", filepath.Join(out, "b2.tar"))...)
+		second, err := r.invoke(ctx, r.buildctl(ws, "service", r.output(out, toolB2))...)
 		second.Wall += first.Wall
 		second.Stats = first.Stats.plus(second.Stats)
 		second.Logs = append(first.Logs, second.Logs...)
@@ -88,15 +103,15 @@ func (r *runner) run(ctx context.Context, tool, ws string) (result, error) {
 	return result{}, fmt.Errorf("unknown tool %q", tool)
 }
 
-// buildctl returns a buildctl command line for target, writing an OCI tar
-// to dest (none when dest is empty).
-func (r *runner) buildctl(ws, target, dest string) []string {
+// buildctl returns a buildctl command line for target with output (none
+// when empty).
+func (r *runner) buildctl(ws, target, output string) []string {
 	args := []string{filepath.Join(r.repo, "bin", "buildctl"), "--addr", r.daemon.addr(), "build",
 		"--frontend", "dockerfile.v0", "--local", "context=" + ws,
 		"--local", "dockerfile=" + filepath.Join(r.repo, "bench"),
 		"--opt", "filename=" + dockerfileName, "--opt", "target=" + target, "--progress", "rawjson"}
-	if dest != "" {
-		args = append(args, "--output", "type=oci,dest="+dest)
+	if output != "" {
+		args = append(args, "--output", output)
 	}
 	return args
 }
