@@ -53,6 +53,22 @@ func Frontend(ctx context.Context, gw gateway.Client, opts Options, sessionID st
 	return res, err
 }
 
+// withServicesEnv is, in a frontend, the gate's stage generated again once
+// its services are ready, with their env file mounted as a file: a
+// frontend serves no session secrets. The file holds the run's ports, so
+// the verdict is reused only while the daemon's side hands out the same.
+func (s *gwSession) withServicesEnv(ctx context.Context, gate string, svc *services.Gate) (*llbgen.Stage, error) {
+	env, err := svc.EnvFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.r.generateWith(ctx, s.gw, map[string][]byte{gate: env})
+	if err != nil {
+		return nil, err
+	}
+	return g.Stage(gate), nil
+}
+
 // FrontendGateError is a GateError as the frontend reports it: one message
 // that names each failing test (from the gate's JUnit reports, else the
 // tail of its log) and each failed image check, because the client only

@@ -51,6 +51,12 @@ func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, erro
 	// waits for them, and they go when it ends (package services).
 	svc := s.r.svc.Start(ctx, s, name, name)
 	defer svc.End()
+	if s.r.frontend && len(ps.Services) > 0 {
+		var err error
+		if gs, err = s.withServicesEnv(ctx, name, svc); err != nil {
+			return nil, svc.Explain(err)
+		}
+	}
 	ref, err := s.solve(ctx, gs.Result)
 	if err != nil {
 		if ie := infraFailure(name, err); ie != nil { // not a verdict (infra.go)

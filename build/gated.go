@@ -87,6 +87,12 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 
 // generate resolves the base images and turns the plan into LLB.
 func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph, error) {
+	return r.generateWith(ctx, gw, nil)
+}
+
+// generateWith is generate with the services env files of some gates
+// mounted as files (llbgen.Options.ServicesEnv).
+func (r *runner) generateWith(ctx context.Context, gw gateway.Client, servicesEnv map[string][]byte) (*llbgen.Graph, error) {
 	bases, err := resolveBases(ctx, gw, r.opts.Plan, r.opts.Platform, r.opts.Pull)
 	if err != nil {
 		return nil, err
@@ -95,6 +101,7 @@ func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph
 		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID, SessionID: r.sessionID,
 		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
 		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), ProxySecrets: r.opts.Host.proxySecretNames(), Created: r.opts.Host.SourceDateEpoch,
+		ServicesEnv: servicesEnv,
 	})
 }
 

@@ -156,22 +156,19 @@ func TestTargetsAndOutline(t *testing.T) {
 	}
 }
 
-// Services and smoke checks are refused before anything is built, with
-// what to do instead.
+// A target built from a gate with services is refused before anything is
+// built, with what to do instead; a gate with services in gated_by is not.
 func TestUnsupportedRefused(t *testing.T) {
-	pl := &plan.Plan{Stages: []plan.Stage{{Name: "tests", Services: []string{"db", "web"}}}}
-	want := "gate tests runs beside services (db, web), which the stagebuild frontend cannot start yet: " +
-		"build this pipeline with `stagebuild build` (it reaches any BuildKit with --addr or BUILDKIT_HOST)"
+	stages := []plan.Stage{{Name: "tests", Services: []string{"db", "web"}}, {Name: "dev", Base: plan.Base{Stage: "tests"}}}
+	pl := &plan.Plan{Stages: stages, Targets: []plan.Target{{Stage: "dev"}}}
+	want := "target dev is built from gate tests, which runs beside services (db, web): the stagebuild frontend " +
+		"runs services only for the gates in gated_by; build this target with `stagebuild build`"
 	if err := unsupported(pl); err == nil || err.Error() != want {
-		t.Errorf("services: got %v\nwant %s", err, want)
+		t.Errorf("got %v\nwant %s", err, want)
 	}
-	pl = &plan.Plan{Stages: []plan.Stage{{Name: "service", Checks: &plan.Checks{Smoke: &plan.SmokeCheck{Source: "stagebuild.yaml:40:7"}}}}}
-	want = "stagebuild.yaml:40:7: the smoke check of service probes the running image from the stagebuild process, which the " +
-		"frontend cannot do yet: build with `stagebuild build`, or check the image with commands: checks"
-	if err := unsupported(pl); err == nil || err.Error() != want {
-		t.Errorf("smoke: got %v\nwant %s", err, want)
-	}
-	if err := unsupported(&plan.Plan{Stages: []plan.Stage{{Name: "image"}}}); err != nil {
-		t.Errorf("a plain pipeline: %v", err)
+	stages = append(stages, plan.Stage{Name: "image"})
+	pl = &plan.Plan{Stages: stages, Targets: []plan.Target{{Stage: "image", Gates: []string{"tests"}}}}
+	if err := unsupported(pl); err != nil {
+		t.Errorf("a gate with services in gated_by: %v", err)
 	}
 }

@@ -176,21 +176,21 @@ func (d defaultFilename) BuildOpts() gateway.BuildOpts {
 }
 
 // unsupported refuses, before anything is built, what the frontend cannot
-// run yet: services and smoke checks listen on ports that readiness and
-// HTTP probes dial from the stagebuild process, and a frontend runs
-// without a network; a gate's services env is a session secret only
-// `stagebuild build` serves.
+// run: a target built from a gate that has services. Its test runs inside
+// the target's own solve, where the services' env can only come from a
+// session secret, which only `stagebuild build` serves. (A gate in
+// gated_by gets its env as a file once its services are ready.)
 func unsupported(pl *plan.Plan) error {
-	for _, st := range pl.Stages {
-		if len(st.Services) > 0 {
-			return fmt.Errorf("gate %s runs beside services (%s), which the stagebuild frontend cannot start yet: "+
-				"build this pipeline with `stagebuild build` (it reaches any BuildKit with --addr or BUILDKIT_HOST)",
-				st.Name, strings.Join(st.Services, ", "))
-		}
-		if st.Checks != nil && st.Checks.Smoke != nil {
-			return fmt.Errorf("%s: the smoke check of %s probes the running image from the stagebuild process, which the "+
-				"frontend cannot do yet: build with `stagebuild build`, or check the image with commands: checks",
-				st.Checks.Smoke.Source, st.Name)
+	for _, t := range pl.Targets {
+		for st := pl.Stage(t.Stage); st != nil; st = pl.Stage(st.Base.Stage) {
+			if len(st.Services) > 0 {
+				return fmt.Errorf("target %s is built from gate %s, which runs beside services (%s): the stagebuild frontend "+
+					"runs services only for the gates in gated_by; build this target with `stagebuild build`",
+					t.Stage, st.Name, strings.Join(st.Services, ", "))
+			}
+			if st.Base.Stage == "" {
+				break
+			}
 		}
 	}
 	return nil

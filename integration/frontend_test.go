@@ -278,3 +278,29 @@ func TestFrontendSecrets(t *testing.T) {
 		t.Errorf("the image has no token.sha256 of the secret (the run step did not read it)")
 	}
 }
+
+// A gate beside a service (busybox httpd) through the frontend: the
+// service starts on the daemon's side and the test reaches it; a test
+// that fails against it fails the solve and pushes nothing.
+func TestFrontendServices(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	marker := "sb-fe-svc-" + randomID()
+	yaml := filepath.Join(dir, "stagebuild.yaml")
+	writeFile(t, yaml, webPipeline(marker, "", `wget -qO- "$URL" | grep hello`))
+	args := frontendArgs("--opt", "target=image")
+	r := buildctl(t, dir, append(args, "--output", "type=oci,dest=ok.tar")...)
+	if r.code != 0 {
+		t.Fatalf("frontend build of a gate with a service: exit %d\n%s", r.code, tail(r.stderr, 40))
+	}
+	writeFile(t, yaml, webPipeline(marker, "", `wget -qO- "$URL" | grep goodbye`))
+	ref := testenv.RegistryAddr + "/sbtest/frontend-svc-fail:" + randomID()
+	r = buildctl(t, dir, append(args, "--output", "type=image,name="+ref+",push=true")...)
+	if r.code == 0 || !strings.Contains(r.stderr, `gate "tests" failed: wget -qO- "$URL" | grep goodbye exited with code 1`) {
+		t.Errorf("a failing gate beside a service: exit %d, want non-zero naming the gate:\n%s", r.code, tail(r.stderr, 30))
+	}
+	requireNoImage(t, ref)
+	if ps := processes(marker); len(ps) > 0 {
+		t.Errorf("the service still runs after the build: %q", ps)
+	}
+}

@@ -61,6 +61,10 @@ type Options struct {
 	// and are never in Proxy (proxy.go).
 	ProxySecrets []string
 	Created      *time.Time
+	// ServicesEnv, by gate, is the services env file to mount into the
+	// gate's test instead of the session secret ServicesSecretID: for a
+	// frontend, which serves no session secrets.
+	ServicesEnv map[string][]byte
 }
 
 // Stage is the LLB of one planned stage.

@@ -79,6 +79,12 @@ func (g *Graph) serviceOptions(ps *plan.Stage) ([]llb.RunOption, error) {
 		llb.AddSecret(ServicesEnvPath, llb.SecretID(ServicesSecretID(ps.Name)), llb.SecretFileOpt(0, 0, 0o444)),
 		llb.AddEnv(ServicesConfigEnv, g.svc.pl.ServicesDigest(ps)),
 	}
+	if env, ok := g.svc.opts.ServicesEnv[ps.Name]; ok {
+		// A file, not a secret: its content (the run's ports) is then in
+		// the test's cache key.
+		f := llb.Scratch().File(llb.Mkfile("services.env", 0o444, env), llb.WithCustomName("[internal] services env of "+ps.Name))
+		ro[0] = llb.AddMount(ServicesEnvPath, f, llb.SourcePath("services.env"), llb.Readonly)
+	}
 	for _, name := range ps.Services {
 		st, _, err := g.Service(name)
 		if err != nil {

@@ -100,6 +100,11 @@ func (gs *Gate) Vars(ctx context.Context) ([]plan.EnvVar, error) {
 	return out, nil
 }
 
+// EnvFile waits for the services and returns the env file the gate's
+// test sources (KEY='value' lines). A frontend, which serves no session
+// secret, mounts it as a file (llbgen.Options.ServicesEnv).
+func (gs *Gate) EnvFile(ctx context.Context) ([]byte, error) { return gs.envFile(ctx) }
+
 // envFile renders Vars as the file the test wrapper sources.
 func (gs *Gate) envFile(ctx context.Context) ([]byte, error) {
 	vars, err := gs.Vars(ctx)
