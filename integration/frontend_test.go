@@ -73,11 +73,11 @@ func buildctl(t *testing.T, dir string, args ...string) result {
 	return r
 }
 
-// frontendArgs are buildctl's arguments for building the service target
-// of dir's stagebuild.yaml through the frontend image.
-func frontendArgs(extra ...string) []string {
+// frontendArgs are buildctl's arguments for building target of dir's
+// stagebuild.yaml through the frontend image.
+func frontendArgs(target string, extra ...string) []string {
 	return append([]string{"build", "--progress", "plain", "--frontend", "gateway.v0", "--opt", "source=" + env.FrontendImage,
-		"--local", "context=.", "--local", "dockerfile=.", "--opt", "filename=stagebuild.yaml", "--opt", "target=service"}, extra...)
+		"--local", "context=.", "--local", "dockerfile=.", "--opt", "filename=stagebuild.yaml", "--opt", "target=" + target}, extra...)
 }
 
 // imageDigest reads containerimage.digest from a metadata file.
@@ -121,7 +121,7 @@ func TestFrontendBuildctl(t *testing.T) {
 	const epoch = "1700000000"
 	stagebuildEnv(t, dir, []string{"SOURCE_DATE_EPOCH=" + epoch}, "build", "--progress", "plain", "--target", "service",
 		"--metadata-file", "cli.json", "-o", "type=oci,dest=cli.tar").mustSucceed(t)
-	r := buildctl(t, dir, frontendArgs("--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch, "--metadata-file", "fe.json",
+	r := buildctl(t, dir, frontendArgs("service", "--opt", "build-arg:SOURCE_DATE_EPOCH="+epoch, "--metadata-file", "fe.json",
 		"--output", "type=oci,dest=fe.tar,rewrite-timestamp=true")...)
 	if r.code != 0 {
 		t.Fatalf("frontend build of a passing gate: exit %d\n%s", r.code, tail(r.stderr, 40))
@@ -132,7 +132,7 @@ func TestFrontendBuildctl(t *testing.T) {
 
 	writeFile(t, filepath.Join(dir, "app.txt"), "broken "+randomID()+"\n")
 	ref := testenv.RegistryAddr + "/sbtest/frontend-fail:" + randomID()
-	r = buildctl(t, dir, frontendArgs("--output", "type=image,name="+ref+",push=true")...)
+	r = buildctl(t, dir, frontendArgs("service", "--output", "type=image,name="+ref+",push=true")...)
 	if r.code == 0 {
 		t.Fatalf("frontend build of a failing gate succeeded:\n%s", tail(r.stderr, 40))
 	}
@@ -288,7 +288,7 @@ func TestFrontendServices(t *testing.T) {
 	marker := "sb-fe-svc-" + randomID()
 	yaml := filepath.Join(dir, "stagebuild.yaml")
 	writeFile(t, yaml, webPipeline(marker, "", `wget -qO- "$URL" | grep hello`))
-	args := frontendArgs("--opt", "target=image")
+	args := frontendArgs("image")
 	r := buildctl(t, dir, append(args, "--output", "type=oci,dest=ok.tar")...)
 	if r.code != 0 {
 		t.Fatalf("frontend build of a gate with a service: exit %d\n%s", r.code, tail(r.stderr, 40))
