@@ -33,6 +33,11 @@ func Frontend(ctx context.Context, gw gateway.Client, opts Options, sessionID st
 	if len(opts.Plan.Targets) != 1 {
 		return nil, fmt.Errorf("the frontend builds one target per solve, the plan has %d", len(opts.Plan.Targets))
 	}
+	if names := opts.Host.proxySecretNames(); len(names) > 0 {
+		return nil, fmt.Errorf("build arg %s carries credentials, which the stagebuild frontend cannot keep out of the build's "+
+			"definition (stagebuild build hands them to the steps as secrets): pass a proxy without credentials, or build with `stagebuild build`",
+			strings.Join(names, ", "))
+	}
 	opts = opts.Host.apply(opts)
 	prog, err := startProgress(ctx, io.Discard, "quiet")
 	if err != nil {

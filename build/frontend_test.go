@@ -3,6 +3,9 @@ package build
 import (
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
+
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/report"
 	"github.com/stagebuild/stagebuild/verify"
 )
@@ -29,5 +32,18 @@ gate "lint" output (last lines):
 check files of "service": /app/tests exists`
 	if got := (&FrontendGateError{GateError: ge}).Error(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Proxy credentials are refused before anything is built: only the CLI can
+// serve them as secrets.
+func TestFrontendRefusesProxyCredentials(t *testing.T) {
+	opts := Options{Plan: &plan.Plan{Targets: []plan.Target{{Stage: "image"}}},
+		Host: HostConfig{Proxy: llb.ProxyEnv{HTTPSProxy: "http://user:pw@proxy:3128"}}}
+	_, err := Frontend(t.Context(), nil, opts, "")
+	want := "build arg HTTPS_PROXY carries credentials, which the stagebuild frontend cannot keep out of the build's " +
+		"definition (stagebuild build hands them to the steps as secrets): pass a proxy without credentials, or build with `stagebuild build`"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
