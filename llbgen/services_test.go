@@ -118,3 +118,41 @@ func TestGateWithoutServicesUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// With ServicesEnv (a frontend's), the gate's test reads the env from a
+// read-only file mount of that content, not from a secret.
+func TestServicesEnvAsFile(t *testing.T) {
+	p, err := pipeline.Parse("stagebuild.yaml", []byte(servicesPipeline), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := makePlan(t, p, fstest.MapFS{})
+	env := []byte("APP_URL='http://127.0.0.1:40123'\n")
+	g, err := Generate(pl, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+		ServicesEnv: map[string][]byte{"ext": env}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ops := marshal(t, g, "ext")
+	var ex *pb.ExecOp
+	var mkfile *pb.FileActionMkFile
+	for _, v := range ops {
+		if e := v.op.GetExec(); e != nil && strings.HasPrefix(v.name, "[ext 1/1] TEST") {
+			ex = e
+		}
+		if f := v.op.GetFile(); f != nil && v.name == "[internal] services env of ext" {
+			mkfile = f.Actions[0].GetMkfile()
+		}
+	}
+	if ex == nil || mkfile == nil {
+		t.Fatalf("no test exec or env file among %v", names(ops))
+	}
+	if string(mkfile.Data) != string(env) || mkfile.Path != "/services.env" {
+		t.Errorf("env file = %q at %s", mkfile.Data, mkfile.Path)
+	}
+	for _, m := range ex.Mounts {
+		if m.Dest == ServicesEnvPath && (m.MountType != pb.MountType_BIND || !m.Readonly || m.Selector != "services.env") {
+			t.Errorf("services env mount = %+v", m)
+		}
+	}
+}
