@@ -12,13 +12,17 @@
 //     temp root and socket). It never touches the shared default daemon. A
 //     cold run deletes its root and restarts it. It is stopped on exit and on
 //     SIGINT/SIGTERM.
-//   - tools.go: the three tools. S is bin/stagebuild on a copy of
+//   - tools.go: the tools. S is bin/stagebuild on a copy of
 //     examples/python-service whose stagebuild.yaml is replaced by
 //     bench/python-service.stagebuild.yaml (seed 000, the Dockerfile's exact
 //     equivalent; -pipeline example keeps the example's own); B1 is
 //     bin/buildctl with
 //     bench/python-service.Dockerfile (target service, which copies a marker
-//     from tests); B2 is buildctl target=tests then target=service.
+//     from tests); B2 is buildctl target=tests then target=service; F
+//     (unless -frontend=false) is buildctl --frontend gateway.v0 with the
+//     stagebuild frontend image (testenv) on S's pipeline, compared with S
+//     in a section of its own. -output push makes every tool push to the
+//     local registry instead of writing an OCI tar.
 //   - scenarios.go: cold, noop, src-edit, req-edit, noisy-context and
 //     failing-test, each on a fresh workspace, with warm-up builds and a
 //     per-invocation edit.
