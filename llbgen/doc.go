@@ -3,5 +3,8 @@
 // build context, cache mounts on run steps, and the OCI image config each
 // stage ends up with. It decides nothing the plan does not say; base image
 // configs arrive already resolved, so the package needs no daemon and its
-// output can be tested by marshalling.
+// output can be tested by marshalling. A graph marshals each vertex once for
+// all the definitions a build solves from it (marshal.go), and each stage
+// starts a state value chain of its own (config.go), so generation stays
+// linear in the pipeline's size.
 package llbgen
