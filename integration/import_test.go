@@ -176,10 +176,23 @@ func TestImportRoundTrip(t *testing.T) {
 		text, _ := os.ReadFile(filepath.Join(dfDir, "Dockerfile"))
 		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 40), text)
 	}
-	if !strings.Contains(logs, "Ran 1 test") {
-		t.Errorf("the ejected Dockerfile's production build did not run the tests:\n%s", tail(logs, 30))
-	}
 	original := readImage(t, filepath.Join(out, "original.tar"))
 	sameImage(t, original, readImage(t, filepath.Join(out, "stagebuild.tar")), "original Dockerfile", "imported pipeline")
 	sameImage(t, original, readImage(t, filepath.Join(out, "ejected.tar")), "original Dockerfile", "ejected Dockerfile")
+
+	// A failing test fails the ejected Dockerfile's production build (the
+	// original's --target production never ran the tests).
+	appendFile(t, filepath.Join(dir, "mysite", "tests.py"),
+		"\n\nclass BrokenByRoundTrip(SimpleTestCase):\n    def test_broken_by_round_trip(self):\n        self.assertEqual(1 + 1, 3)\n")
+	failed := filepath.Join(out, "failed.tar")
+	logs, err = dockerfileBuild(t, dir, dfDir, "production", failed)
+	if err == nil || !strings.Contains(logs, "test_broken_by_round_trip") {
+		t.Errorf("the ejected Dockerfile's production build did not fail on the tests: %v\n%s", err, tail(logs, 30))
+	}
+	if _, err := os.Stat(failed); !os.IsNotExist(err) {
+		t.Errorf("the failed build wrote %s", failed)
+	}
+	if _, err := dockerfileBuild(t, dir, dir, "production", filepath.Join(out, "original2.tar")); err != nil {
+		t.Errorf("the original Dockerfile's production build no longer passes with a failing test (it never ran them): %v", err)
+	}
 }
