@@ -136,9 +136,19 @@ stages:
 	}
 	r := stagebuild(t, dir, "build", "--progress", "rawjson", "-o", "type=oci,dest="+out).mustSucceed(t)
 	vs := parseRawJSON(t, r.stderr)
-	for _, name := range []string{"[layer] COPY . /", "[tests 1/2] COPY", "[tests 2/2] TEST", "[app 2/2] RUN"} {
-		if v := find(t, vs, name); !v.Cached {
-			t.Errorf("%s ran again: the reports of the first build changed the context", v.Name)
+	// The copy of . is one layer merged into both stages: one vertex, named
+	// after whichever stage reached it first.
+	checked := 0
+	for name, v := range vs {
+		if strings.HasPrefix(name, "[layer] COPY . ") || strings.HasSuffix(name, " COPY . .") ||
+			strings.HasPrefix(name, "[tests 2/2] TEST") || strings.HasPrefix(name, "[app 2/2] RUN") {
+			checked++
+			if !v.Cached {
+				t.Errorf("%s ran again: the reports of the first build changed the context", name)
+			}
 		}
+	}
+	if checked != 4 {
+		t.Errorf("checked %d of the 4 steps", checked)
 	}
 }
