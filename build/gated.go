@@ -17,11 +17,17 @@ import (
 // runs its gates concurrently, and returns the target's result only if
 // every blocking gate and every check passed.
 func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Target) (*gateway.Result, *CheckReport, error) {
-	s, err := r.newSession(ctx, gw)
-	if err != nil {
+	s := &gwSession{r: r, gw: gw}
+	defer s.closeProbe()
+	if r.needsProbe(t) {
+		// The probe's container starts while the graph is made and the
+		// images build: a service's start waits for its ports.
+		go func() { _, _ = s.Probe(ctx) }()
+	}
+	var err error
+	if s.graph, err = r.generate(ctx, gw); err != nil {
 		return nil, nil, err
 	}
-	defer s.closeProbe()
 	// The gates' services run until the last gate of this session that
 	// needs them ends (package services).
 	r.svc.Claim(s, t.Gates)
@@ -39,10 +45,6 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		defer wg.Done()
 		// A gate among the target's own stages runs its test in this solve.
 		defer r.svc.StartChain(ctx, s, t.Stage).End()
-		if c := r.opts.Plan.Stage(t.Stage).Checks; c != nil && c.Smoke != nil {
-			// The smoke check's probe starts while the image builds.
-			go func() { _, _ = s.Probe(ctx) }()
-		}
 		if ref, imageErr = s.solve(ctx, s.graph.Stage(t.Stage).State); imageErr == nil {
 			if checks, imageErr = s.runChecks(ctx, t.Stage, ref); imageErr != nil {
 				checks = nil // incomplete: the error says why

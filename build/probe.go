@@ -10,6 +10,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/stagebuild/stagebuild/internal/probebin"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/services"
 )
 
@@ -76,6 +77,27 @@ func (s *gwSession) startProbe(ctx context.Context) (*services.Probe, gateway.Co
 		return nil, nil, err
 	}
 	return p, ctr, nil
+}
+
+// needsProbe reports whether t's session will need the probe: the target
+// has a smoke check, or a gate it runs (its own or among its stages) has
+// services.
+func (r *runner) needsProbe(t plan.Target) bool {
+	pl := r.opts.Plan
+	if st := pl.Stage(t.Stage); st != nil && st.Checks != nil && st.Checks.Smoke != nil {
+		return true
+	}
+	for _, g := range t.Gates {
+		if st := pl.Stage(g); st != nil && len(st.Services) > 0 {
+			return true
+		}
+	}
+	for st := pl.Stage(t.Stage); st != nil; st = pl.Stage(st.Base.Stage) {
+		if len(st.Services) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // closeProbe ends the session's probe, if it was started.
