@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type probeOnce struct {
 	ctr  gateway.Container
 	err  error
 	done bool
+	// closed: the session ended; no probe starts any more.
+	closed bool
 }
 
 // Probe starts, once per session, the stagebuild-probe program in a
@@ -38,6 +41,9 @@ func (s *gwSession) Probe(ctx context.Context) (*services.Probe, error) {
 	defer o.mu.Unlock()
 	if o.done {
 		return o.p, o.err
+	}
+	if o.closed {
+		return nil, errors.New("the build session has ended")
 	}
 	o.done = true
 	o.p, o.ctr, o.err = s.startProbe(ctx)
@@ -112,6 +118,7 @@ func (s *gwSession) closeProbe() {
 		releaseContainer(o.ctr)
 	}
 	o.p, o.ctr = nil, nil
+	o.closed = true
 }
 
 func releaseContainer(ctr gateway.Container) {
