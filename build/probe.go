@@ -39,11 +39,11 @@ func (s *gwSession) Probe(ctx context.Context) (*services.Probe, error) {
 	o := &s.probe
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.done {
-		return o.p, o.err
-	}
 	if o.closed {
 		return nil, errors.New("the build session has ended")
+	}
+	if o.done {
+		return o.p, o.err
 	}
 	o.done = true
 	o.p, o.ctr, o.err = s.startProbe(ctx)
