@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"testing"
+
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // planOutput is the part of `stagebuild plan --format json` these tests read.
@@ -34,8 +36,8 @@ func planJSON(t *testing.T, dir string, args ...string) planOutput {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("plan output: %v\n%s", err, r.stdout)
 	}
-	if out.Version != 1 {
-		t.Fatalf("plan version %d", out.Version)
+	if out.Version != plan.Version {
+		t.Fatalf("plan version %d, want %d", out.Version, plan.Version)
 	}
 	return out
 }
