@@ -212,7 +212,8 @@ func (ps *parser) commands(n *yaml.Node, what string) ([]Command, error) {
 	return out, nil
 }
 
-// copies reads copy: entries are a path, or a mapping {src, to}.
+// copies reads copy: entries are a path, or a mapping {src, to, chown,
+// chmod, exclude}.
 func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, errorf(ps.pos(n), "%s must be a list of paths, got %s", what, kindName(n))
@@ -223,6 +224,9 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 		var err error
 		if c.Kind == yaml.MappingNode {
 			err = ps.pairs(c, "an entry of "+what, copyKeys, func(k, v *yaml.Node) error {
+				if k.Value == "exclude" {
+					return ps.copyExcludes(&cp, v, "exclude in "+what)
+				}
 				val, err := ps.scalar(v, k.Value+" in "+what)
 				if err != nil {
 					return err
@@ -230,10 +234,15 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 				if val, err = ps.subst(val, what, false); err != nil {
 					return err
 				}
-				if k.Value == "src" {
+				switch k.Value {
+				case "src":
 					cp.Src = val
-				} else {
+				case "to":
 					cp.To = val
+				case "chown":
+					cp.Chown = val
+				case "chmod":
+					cp.Chmod = val
 				}
 				return nil
 			})
@@ -249,4 +258,19 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 		out = append(out, cp)
 	}
 	return out, nil
+}
+
+// copyExcludes reads a copy's exclude: list of patterns.
+func (ps *parser) copyExcludes(cp *Copy, n *yaml.Node, what string) error {
+	vals, err := ps.scalars(n, what)
+	if err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if v, err = ps.subst(v, what, false); err != nil {
+			return err
+		}
+		cp.Exclude = append(cp.Exclude, v)
+	}
+	return nil
 }

@@ -54,11 +54,16 @@ type KV struct {
 }
 
 // Copy copies a path of the build context into the stage. To defaults to the
-// same relative path under the stage's workdir.
+// same relative path under the stage's workdir. Chown (user[:group], names
+// or ids) and Chmod (octal, rewritten as four digits) set the copied files'
+// owner and mode; Exclude lists patterns, relative to Src, left out.
 type Copy struct {
-	Src Value
-	To  Value
-	Pos Pos
+	Src     Value
+	To      Value
+	Chown   Value
+	Chmod   Value
+	Exclude []Value
+	Pos     Pos
 }
 
 // Arg is a pipeline-level build arg with its default.

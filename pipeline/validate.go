@@ -16,6 +16,7 @@ import (
 var (
 	portSpec  = regexp.MustCompile(`^[0-9]{1,5}(/(tcp|udp|sctp))?$`)
 	ownerSpec = regexp.MustCompile(`^[0-9]+(:[0-9]+)?$`)
+	chownSpec = regexp.MustCompile(`^[^\s:]+(:[^\s:]+)?$`)
 )
 
 func validate(p *Pipeline) error {
@@ -120,6 +121,11 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 				s.Name, src)
 		}
 	}
+	for i := range s.Copy {
+		if err := validateCopy(s, &s.Copy[i]); err != nil {
+			return err
+		}
+	}
 	if w := s.Workdir; w.Value != "" && !path.IsAbs(w.Value) {
 		return errorf(w.Pos, "workdir of stage %q must be an absolute path, got %q", s.Name, w.Value)
 	}
@@ -137,6 +143,30 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 		return errorf(r.Pos, "reports of stage %q must be an absolute directory such as /reports, got %q", s.Name, r.Value)
 	}
 	return validateChecks(s)
+}
+
+// validateCopy checks a copy's chown, chmod and exclude, and rewrites its
+// chmod as four octal digits.
+func validateCopy(s *Stage, c *Copy) error {
+	if isSet(c.Chown) && !chownSpec.MatchString(c.Chown.Value) {
+		return errorf(c.Chown.Pos, "chown of a copy of stage %q: %q is not an owner (write user, user:group, uid or uid:gid, such as app or 1000:1000)",
+			s.Name, c.Chown.Value)
+	}
+	if isSet(c.Chmod) {
+		m, err := strconv.ParseUint(strings.TrimPrefix(c.Chmod.Value, "0o"), 8, 32)
+		if err != nil || m > 0o7777 {
+			return errorf(c.Chmod.Pos, "chmod of a copy of stage %q: %q is not an octal file mode up to 07777 (write it like \"0755\")",
+				s.Name, c.Chmod.Value)
+		}
+		c.Chmod.Value = fmt.Sprintf("%04o", m)
+	}
+	for _, e := range c.Exclude {
+		if strings.TrimSpace(e.Value) == "" || path.IsAbs(e.Value) {
+			return errorf(e.Pos, "exclude of a copy of stage %q: %q is not a pattern relative to the copy's src (such as *.pyc or tests/)",
+				s.Name, e.Value)
+		}
+	}
+	return nil
 }
 
 func escapes(rel string) bool {
