@@ -3,8 +3,10 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -139,12 +141,11 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
 			case plan.StepCopy:
-				cp := llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), &llb.CopyInfo{
-					CopyDirContentsOnly: true,
-					CreateDestPath:      true,
-					AllowWildcard:       true,
-					FollowSymlinks:      true,
-				})
+				ci, err := copyInfo(step)
+				if err != nil {
+					return nil, fmt.Errorf("stage %s: %w", ps.Name, err)
+				}
+				cp := llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), ci)
 				if !step.SharedLayer {
 					st = st.File(cp, append(nocache, llb.WithCustomName(name))...)
 					break
@@ -223,4 +224,27 @@ func OutputDigest(def *llb.Definition) (digest.Digest, error) {
 		return "", fmt.Errorf("definition has no output")
 	}
 	return digest.Digest(op.Inputs[0].Digest), nil
+}
+
+// copyInfo copies as COPY does, with the step's owner, mode and exclusions
+// set as the Dockerfile frontend sets --chown, --chmod and --exclude.
+func copyInfo(step plan.Step) (*llb.CopyInfo, error) {
+	ci := &llb.CopyInfo{
+		CopyDirContentsOnly: true,
+		CreateDestPath:      true,
+		AllowWildcard:       true,
+		FollowSymlinks:      true,
+		ExcludePatterns:     step.Exclude,
+	}
+	if step.Chown != "" {
+		llb.WithUser(step.Chown).SetCopyOption(ci)
+	}
+	if step.Chmod != "" {
+		m, err := strconv.ParseUint(step.Chmod, 8, 32)
+		if err != nil || m > 0o7777 {
+			return nil, fmt.Errorf("copy %s (%s): chmod %q is not an octal file mode up to 07777", step.Src, step.Source, step.Chmod)
+		}
+		ci.Mode = &llb.ChmodOpt{Mode: os.FileMode(m)}
+	}
+	return ci, nil
 }

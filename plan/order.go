@@ -82,7 +82,10 @@ func orderStage(s *pipeline.Stage, st *Stage) []string {
 		if dest == "" {
 			dest = src
 		}
-		step := Step{Kind: StepCopy, Src: src, Dest: dest, Source: c.Pos.String()}
+		step := Step{Kind: StepCopy, Src: src, Dest: dest, Chown: c.Chown.Value, Chmod: c.Chmod.Value, Source: c.Pos.String()}
+		for _, e := range c.Exclude {
+			step.Exclude = append(step.Exclude, e.Value)
+		}
 		if isManifestCopy(src) {
 			manifests = append(manifests, step)
 		} else {

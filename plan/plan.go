@@ -97,6 +97,11 @@ type Step struct {
 	// the stage's workdir unless absolute.
 	Src  string `json:"src,omitempty"`
 	Dest string `json:"dest,omitempty"`
+	// Copy: the copied files' owner (user[:group]) and mode (four octal
+	// digits), and patterns relative to Src left out of the copy.
+	Chown   string   `json:"chown,omitempty"`
+	Chmod   string   `json:"chmod,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
 	// Run and test: the argv; Shell means Args[0] runs under /bin/sh -c.
 	Args []string `json:"args,omitempty"`
 	// SharedLayer: several stages copy this path to the same place, so the

@@ -16,7 +16,9 @@ func markSharedLayers(p *pipeline.Pipeline, plan *Plan) {
 	count := map[string]int{}
 	for _, s := range p.Stages {
 		for _, c := range s.Copy {
-			count[copyKey(p, s, c)]++
+			if plainCopy(c) {
+				count[copyKey(p, s, c)]++
+			}
 		}
 	}
 	for i := range plan.Stages {
@@ -28,7 +30,7 @@ func markSharedLayers(p *pipeline.Pipeline, plan *Plan) {
 				continue
 			}
 			for _, c := range s.Copy {
-				if c.Pos.String() == step.Source && count[copyKey(p, s, c)] > 1 {
+				if c.Pos.String() == step.Source && plainCopy(c) && count[copyKey(p, s, c)] > 1 {
 					step.SharedLayer = true
 				}
 			}
@@ -48,4 +50,10 @@ func copyKey(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
 		dest = abs
 	}
 	return src + "\x00" + dest
+}
+
+// plainCopy is a copy of context files as they are: one with an owner,
+// mode or exclusions writes different files, so it shares no layer.
+func plainCopy(c pipeline.Copy) bool {
+	return c.Chown.Value == "" && c.Chmod.Value == "" && len(c.Exclude) == 0
 }
