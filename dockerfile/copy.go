@@ -10,17 +10,31 @@ import (
 )
 
 // copyLine copies a context path as the plan does: a directory's contents
-// into dest, relative to the workdir. COPY does the same.
+// into dest, relative to the workdir. COPY does the same; the step's owner,
+// mode and exclusions become --chown, --chmod and --exclude, which the
+// built-in frontend of BuildKit v0.28 reads without a # syntax= line.
 func copyLine(pl *plan.Plan, step plan.Step, ctx fs.FS) (string, error) {
 	parts := []string{"COPY"}
-	if !isFile(ctx, step.Src) {
-		for _, p := range excludesFor(pl.Context.Excludes, step.Src) {
-			w, err := flagValue("exclude pattern", p)
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, "--exclude="+w)
+	for _, f := range []struct{ flag, what, value string }{{"chown", "copy owner", step.Chown}, {"chmod", "copy mode", step.Chmod}} {
+		if f.value == "" {
+			continue
 		}
+		w, err := flagValue(f.what, f.value)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "--"+f.flag+"="+w)
+	}
+	var excludes []string
+	if !isFile(ctx, step.Src) {
+		excludes = excludesFor(pl.Context.Excludes, step.Src)
+	}
+	for _, p := range append(excludes, step.Exclude...) {
+		w, err := flagValue("exclude pattern", p)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "--exclude="+w)
 	}
 	src, err1 := word("copy source", step.Src)
 	dest, err2 := word("copy destination", step.Dest)
