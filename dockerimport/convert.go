@@ -199,19 +199,30 @@ func (c *converter) copy(cur **stage, x *instructions.CopyCommand, ln int, split
 		c.warn(ln, "COPY <<%s: inline files have no copy: equivalent; write the file into the context and copy it", x.SourceContents[0].Path)
 		return
 	}
-	if x.Chown != "" {
-		c.warn(ln, "COPY --chown=%s: a pipeline copy keeps the context's owner; add a run: chown step or set user: (the files stay root-owned)", x.Chown)
-	}
-	if x.Chmod != "" {
-		c.warn(ln, "COPY --chmod=%s: a pipeline copy keeps the context's modes; set them in the context or in a run: step", x.Chmod)
-	}
-	if len(x.ExcludePatterns) > 0 {
-		c.warn(ln, "COPY --exclude=%s: a pipeline copy has no exclusions; list them in .dockerignore or .stagebuildignore instead", strings.Join(x.ExcludePatterns, ","))
-	}
 	if x.Parents {
 		c.warn(ln, "COPY --parents: copied without it (each source to the destination)")
 	}
-	c.contextCopy(cur, x.SourcePaths, x.DestPath, ln, split)
+	c.contextCopy(cur, x.SourcePaths, x.DestPath, c.copyFlags(*cur, "COPY", x.Chown, x.Chmod, x.ExcludePatterns, ln), ln, split)
+}
+
+// copyFlags converts --chown, --chmod and --exclude into the options of a
+// copy: entry. A symbolic --chmod (u+x) has no copy: equivalent.
+func (c *converter) copyFlags(s *stage, cmd, chown, chmod string, exclude []string, ln int) copyEntry {
+	var opts copyEntry
+	if chown != "" {
+		opts.Chown = c.expand(chown, s.eff, ln, false)
+	}
+	if chmod != "" {
+		if m, err := strconv.ParseUint(chmod, 8, 32); err == nil && m <= 0o7777 {
+			opts.Chmod = fmt.Sprintf("%04o", m)
+		} else {
+			c.warn(ln, "%s --chmod=%s: a copy: chmod is an octal mode such as 0755; it was dropped, set it in a run: step", cmd, chmod)
+		}
+	}
+	for _, e := range exclude {
+		opts.Exclude = append(opts.Exclude, c.expand(e, s.eff, ln, false))
+	}
+	return opts
 }
 
 // add converts an ADD of local files like a COPY.
@@ -228,18 +239,19 @@ func (c *converter) add(cur **stage, x *instructions.AddCommand, ln int, split f
 			local = append(local, src)
 		}
 	}
-	if x.Chown != "" || x.Chmod != "" || len(x.ExcludePatterns) > 0 || x.Checksum != "" {
-		c.warn(ln, "ADD flags (--chown, --chmod, --exclude, --checksum) have no copy: equivalent; they were dropped")
+	if x.Checksum != "" {
+		c.warn(ln, "ADD --checksum=%s: has no copy: equivalent; it was dropped", x.Checksum)
 	}
 	if len(local) > 0 {
-		c.contextCopy(cur, local, x.DestPath, ln, split)
+		c.contextCopy(cur, local, x.DestPath, c.copyFlags(*cur, "ADD", x.Chown, x.Chmod, x.ExcludePatterns, ln), ln, split)
 	}
 }
 
 var archiveExt = regexp.MustCompile(`\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst)$`)
 
 // contextCopy adds copies of build context paths, as COPY places them.
-func (c *converter) contextCopy(cur **stage, srcs []string, dest string, ln int, split func(int)) {
+// opts carries the entries' chown, chmod and exclude.
+func (c *converter) contextCopy(cur **stage, srcs []string, dest string, opts copyEntry, ln int, split func(int)) {
 	if (*cur).ran() {
 		split(ln)
 	}
@@ -271,7 +283,9 @@ func (c *converter) contextCopy(cur **stage, srcs []string, dest string, ln int,
 		if to == src {
 			to = ""
 		}
-		s.Copy = append(s.Copy, copyEntry{Src: src, To: to})
+		e := opts
+		e.Src, e.To = src, to
+		s.Copy = append(s.Copy, e)
 	}
 }
 
@@ -329,7 +343,7 @@ func (c *converter) run(cur **stage, x *instructions.RunCommand, ln int, split f
 			}
 		}
 		if len(need) > 0 {
-			c.contextCopy(cur, need, "./", ln, split)
+			c.contextCopy(cur, need, "./", copyEntry{}, ln, split)
 			s = *cur
 		}
 	}

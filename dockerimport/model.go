@@ -13,8 +13,13 @@ import (
 
 type kv struct{ Key, Value string }
 
-// copyEntry is one copy: entry; To is "" when it equals Src.
-type copyEntry struct{ Src, To string }
+// copyEntry is one copy: entry; To is "" when it equals Src. Chown, Chmod
+// and Exclude come from COPY/ADD --chown, --chmod and --exclude.
+type copyEntry struct {
+	Src, To      string
+	Chown, Chmod string
+	Exclude      []string
+}
 
 type secret struct {
 	ID, Target, Env string

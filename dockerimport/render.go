@@ -118,7 +118,7 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	plain := true
 	var srcs []string
 	for _, c := range cs {
-		plain = plain && c.To == ""
+		plain = plain && c.To == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0
 		srcs = append(srcs, c.Src)
 	}
 	switch {
@@ -128,10 +128,10 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	default:
 		w.Line(4, "copy:", "")
 		for _, c := range cs {
-			if c.To == "" {
+			if c.To == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0 {
 				w.Line(6, "- "+initgen.Scalar(c.Src), "")
 			} else {
-				w.Line(6, "- {src: "+initgen.FlowScalar(c.Src)+", to: "+initgen.FlowScalar(c.To)+"}", "")
+				w.Line(6, "- "+copyFlow(c), "")
 			}
 		}
 	}
@@ -152,4 +152,27 @@ func runs(w *initgen.Writer, rs []initgen.Command) {
 			}
 		}
 	}
+}
+
+// copyFlow writes a copy: entry as a flow mapping, its keys in the order
+// docs/pipeline.md lists them.
+func copyFlow(c copyEntry) string {
+	parts := []string{"src: " + initgen.FlowScalar(c.Src)}
+	if c.To != "" {
+		parts = append(parts, "to: "+initgen.FlowScalar(c.To))
+	}
+	if c.Chown != "" {
+		parts = append(parts, "chown: "+initgen.FlowScalar(c.Chown))
+	}
+	if c.Chmod != "" {
+		parts = append(parts, "chmod: "+initgen.FlowScalar(c.Chmod))
+	}
+	if len(c.Exclude) > 0 {
+		var ex []string
+		for _, e := range c.Exclude {
+			ex = append(ex, initgen.FlowScalar(e))
+		}
+		parts = append(parts, "exclude: ["+strings.Join(ex, ", ")+"]")
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
