@@ -1,0 +1,62 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// copyOptionsPipeline copies with an owner, a mode and exclusions; the run
+// step writes what stat sees into file names, so the image's file list
+// shows owners and modes.
+const copyOptionsPipeline = `version: 1
+default: image
+stages:
+  image:
+    from: busybox:latest
+    workdir: /data
+    copy:
+      - {src: x, chown: "1000:1001", chmod: "0640", exclude: ["*.md"]}
+      - {src: y.txt, to: /y.txt, chown: nobody}
+    run: touch "/meta-x-$(stat -c %u-%g-%a /data/x/f.txt)" "/meta-y-$(stat -c %U-%a /y.txt)"
+`
+
+// A copy's chown, chmod and exclude reach the image built by stagebuild and
+// the one built from the ejected Dockerfile, the same way.
+func TestDockerfileCopyOptions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), copyOptionsPipeline)
+	if err := os.MkdirAll(filepath.Join(dir, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "x", "f.txt"), randomID())
+	writeFile(t, filepath.Join(dir, "x", "README.md"), "left out")
+	writeFile(t, filepath.Join(dir, "y.txt"), "y")
+	if err := os.Chmod(filepath.Join(dir, "y.txt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
+	stagebuild(t, dir, "dockerfile", "--target", "image", "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)
+	text, _ := os.ReadFile(filepath.Join(out, "Dockerfile"))
+	if !strings.Contains(string(text), "COPY --chown=1000:1001 --chmod=0640") || !strings.Contains(string(text), "--exclude=*.md") {
+		t.Fatalf("the Dockerfile lacks the copy flags:\n%s", text)
+	}
+	logs, err := dockerfileBuild(t, dir, out, "image", filepath.Join(out, "dockerfile.tar"))
+	if err != nil {
+		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 30), text)
+	}
+	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
+	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
+	sameImage(t, sb, df, "stagebuild", "dockerfile")
+	for _, want := range []string{"/meta-x-1000-1001-640", "/meta-y-nobody-644", "/data/x/f.txt"} {
+		if !sb.Files[want] {
+			t.Errorf("stagebuild's image lacks %s", want)
+		}
+	}
+	if sb.Files["/data/x/README.md"] {
+		t.Errorf("stagebuild's image has the excluded /data/x/README.md")
+	}
+}
