@@ -66,3 +66,52 @@ func TestParseCopyOptionErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseCopyFrom(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(`stages:
+  build:
+    from: golang:1.22
+    run: go build -o /out/app .
+  app:
+    from: alpine:3
+    copy:
+      - {src: /out/app, to: /usr/local/bin/app, from: build, chmod: 755}
+      - cfg
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := p.Stage("app")
+	if c := app.Copy[0]; c.From.Value != "build" || c.Src.Value != "/out/app" || c.From.Pos != (Pos{"p.yaml", 8, 55}) {
+		t.Errorf("copy = %+v", c)
+	}
+	if got := app.Deps(); !reflect.DeepEqual(got, []string{"build"}) {
+		t.Errorf("deps = %q", got)
+	}
+}
+
+func TestParseCopyFromErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown stage", "stages:\n  builder:\n    from: alpine:3\n  app:\n    from: alpine:3\n    copy:\n      - {src: /out, from: bulder}\n",
+			`p.yaml:7:27: from in a copy of stage "app": unknown stage "bulder" (did you mean "builder"?) (a copy reads from a stage of this pipeline or from the build context)`},
+		{"self", "stages:\n  app:\n    from: alpine:3\n    copy:\n      - {src: /out, from: app}\n",
+			`p.yaml:5:27: from in a copy of stage "app": a stage cannot copy from itself (name another stage, or drop from: to copy from the build context)`},
+		{"cycle through from", "stages:\n  base:\n    from: alpine:3\n    copy:\n      - {src: /x, from: app}\n  app:\n    from: base\n",
+			`p.yaml:5:25: stages form a cycle through from: and copy from: base → app → base (copy from a stage that is not built from this one)`},
+		{"cycle of copies", "stages:\n  a:\n    from: alpine:3\n    copy: [{src: /x, from: b}]\n  b:\n    from: alpine:3\n    copy: [{src: /y, from: a}]\n",
+			`p.yaml:4:28: stages form a cycle through from: and copy from: a → b → a (copy from a stage that is not built from this one)`},
+		{"empty from", "stages:\n  a:\n    from: alpine:3\n    copy: [{src: /x, from: \"\"}]\n  b:\n    from: alpine:3\n",
+			`p.yaml:4:28: from in a copy of stage "a" is empty (name a stage, or drop from: to copy from the build context)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(tc.yaml), nil)
+			if err == nil {
+				t.Fatalf("Parse succeeded, want\n%s", tc.want)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("\ngot:  %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}

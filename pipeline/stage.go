@@ -212,8 +212,8 @@ func (ps *parser) commands(n *yaml.Node, what string) ([]Command, error) {
 	return out, nil
 }
 
-// copies reads copy: entries are a path, or a mapping {src, to, chown,
-// chmod, exclude}.
+// copies reads copy: entries are a path, or a mapping {src, to, from,
+// chown, chmod, exclude}.
 func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, errorf(ps.pos(n), "%s must be a list of paths, got %s", what, kindName(n))
@@ -239,6 +239,8 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 					cp.Src = val
 				case "to":
 					cp.To = val
+				case "from":
+					cp.From = val
 				case "chown":
 					cp.Chown = val
 				case "chmod":

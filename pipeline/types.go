@@ -56,10 +56,13 @@ type KV struct {
 // Copy copies a path of the build context into the stage. To defaults to the
 // same relative path under the stage's workdir. Chown (user[:group], names
 // or ids) and Chmod (octal, rewritten as four digits) set the copied files'
-// owner and mode; Exclude lists patterns, relative to Src, left out.
+// owner and mode; Exclude lists patterns, relative to Src, left out. From
+// names another stage: Src is then a path in that stage's filesystem
+// (relative to its root, as COPY --from reads it) instead of the context.
 type Copy struct {
 	Src     Value
 	To      Value
+	From    Value
 	Chown   Value
 	Chmod   Value
 	Exclude []Value
@@ -121,6 +124,21 @@ type Stage struct {
 
 // IsGate reports whether the stage is a test stage.
 func (s *Stage) IsGate() bool { return s.Test != nil }
+
+// Deps returns the stages s is built from: its from stage, then the stages
+// its copies read from, each once, in file order.
+func (s *Stage) Deps() []string {
+	var deps []string
+	if s.FromStage != "" {
+		deps = append(deps, s.FromStage)
+	}
+	for _, c := range s.Copy {
+		if c.From.Value != "" && !contains(deps, c.From.Value) {
+			deps = append(deps, c.From.Value)
+		}
+	}
+	return deps
+}
 
 // Pipeline is a parsed, argument-substituted and validated stagebuild.yaml.
 type Pipeline struct {

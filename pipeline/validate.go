@@ -34,6 +34,9 @@ func validate(p *Pipeline) error {
 			return err
 		}
 	}
+	if err := copyFromCycle(p); err != nil {
+		return err
+	}
 	if d := p.Default; d.Value != "" && p.Stage(d.Value) == nil {
 		return errorf(d.Pos, "default target %q is not a stage%s", d.Value, didYouMean(d.Value, names))
 	}
@@ -116,6 +119,12 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 	}
 	for _, c := range s.Copy {
 		src := c.Src.Value
+		if isSet(c.From) {
+			if err := validateCopyFrom(p, s, c, names); err != nil {
+				return err
+			}
+			continue
+		}
 		if path.IsAbs(src) || escapes(src) {
 			return errorf(c.Src.Pos, "copy of stage %q: %q is outside the build context (use a path relative to the pipeline's directory)",
 				s.Name, src)
@@ -143,6 +152,65 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 		return errorf(r.Pos, "reports of stage %q must be an absolute directory such as /reports, got %q", s.Name, r.Value)
 	}
 	return validateChecks(s)
+}
+
+// validateCopyFrom checks that a copy's from: names another stage.
+func validateCopyFrom(p *Pipeline, s *Stage, c Copy, names []string) error {
+	f := c.From
+	if f.Value == "" {
+		return errorf(f.Pos, "from in a copy of stage %q is empty (name a stage, or drop from: to copy from the build context)", s.Name)
+	}
+	if f.Value == s.Name {
+		return errorf(f.Pos, "from in a copy of stage %q: a stage cannot copy from itself (name another stage, or drop from: to copy from the build context)", s.Name)
+	}
+	if p.Stage(f.Value) == nil {
+		return errorf(f.Pos, "from in a copy of stage %q: unknown stage %q%s (a copy reads from a stage of this pipeline or from the build context)",
+			s.Name, f.Value, didYouMean(f.Value, names))
+	}
+	return nil
+}
+
+// copyFromCycle finds a cycle through the stages' deps (from: and copy
+// from:); findCycle has already ruled out one through from: alone, so a
+// cycle found here goes through a copy, and the error points at it.
+func copyFromCycle(p *Pipeline) error {
+	state := map[string]int{} // 1 on the path, 2 done
+	var chain []string
+	var visit func(s *Stage) error
+	visit = func(s *Stage) error {
+		switch state[s.Name] {
+		case 1:
+			cycle := append(append([]string(nil), chain[indexOf(chain, s.Name):]...), s.Name)
+			for i := 0; i+1 < len(cycle); i++ {
+				a := p.Stage(cycle[i])
+				for _, c := range a.Copy {
+					if c.From.Value == cycle[i+1] {
+						return errorf(c.From.Pos, "stages form a cycle through from: and copy from: %s (copy from a stage that is not built from this one)",
+							strings.Join(cycle, " → "))
+					}
+				}
+			}
+			return nil
+		case 2:
+			return nil
+		}
+		state[s.Name] = 1
+		chain = append(chain, s.Name)
+		for _, d := range s.Deps() {
+			if err := visit(p.Stage(d)); err != nil {
+				return err
+			}
+		}
+		chain = chain[:len(chain)-1]
+		state[s.Name] = 2
+		return nil
+	}
+	for _, s := range p.Stages {
+		if err := visit(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validateCopy checks a copy's chown, chmod and exclude, and rewrites its

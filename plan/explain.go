@@ -74,6 +74,15 @@ func Explain(p *Plan, changes []Change) []Rebuild {
 				reasons = append(reasons, reason)
 			}
 		}
+		for i, s := range st.Steps {
+			if s.From != "" && rebuilt[s.From] && i <= first {
+				if i < first {
+					first, reasons = i, nil
+				}
+				reasons = append(reasons, "copies from stage "+s.From+", which rebuilds")
+				break
+			}
+		}
 		if first > n {
 			continue
 		}
@@ -93,7 +102,7 @@ func affects(p *Plan, st *Stage, c Change) (int, string, bool) {
 			return 0, "", false
 		}
 		for i, s := range st.Steps {
-			if s.Src != "" && Reads(s.Src, file) {
+			if s.Src != "" && s.From == "" && Reads(s.Src, file) {
 				return i, file + " " + orText(c.Detail, "changed"), true
 			}
 		}

@@ -64,7 +64,7 @@ func ComputeInputs(contextDir string, p *Plan) (*Inputs, error) {
 			def := stepDefDigest(st.Base, eff, st.Reports, s)
 			h := sha256.New()
 			io.WriteString(h, def+"\n")
-			if s.Src != "" {
+			if s.Src != "" && s.From == "" {
 				m, err := readStepFiles(contextDir, s.Src, excludes, memo)
 				if err != nil {
 					return nil, fmt.Errorf("stage %s step %d: %w", st.Name, i+1, err)

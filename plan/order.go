@@ -76,23 +76,27 @@ func isManifestCopy(src string) bool {
 func orderStage(s *pipeline.Stage, st *Stage) []string {
 	declared := cacheMounts(s)
 	var manifests, sources, runs []Step
+	fromStage := false // a copy from a stage is never moved after the runs
 	for _, c := range s.Copy {
 		src := path.Clean(c.Src.Value)
 		dest := c.To.Value
 		if dest == "" {
 			dest = src
 		}
-		step := Step{Kind: StepCopy, Src: src, Dest: dest, Chown: c.Chown.Value, Chmod: c.Chmod.Value, Source: c.Pos.String()}
+		step := Step{Kind: StepCopy, Src: src, Dest: dest, From: c.From.Value, Chown: c.Chown.Value, Chmod: c.Chmod.Value, Source: c.Pos.String()}
 		for _, e := range c.Exclude {
 			step.Exclude = append(step.Exclude, e.Value)
 		}
-		if isManifestCopy(src) {
+		if c.From.Value != "" {
+			fromStage = true
+			sources = append(sources, step)
+		} else if isManifestCopy(src) {
 			manifests = append(manifests, step)
 		} else {
 			sources = append(sources, step)
 		}
 	}
-	reorder := len(sources) > 0 && len(s.Run) > 0
+	reorder := len(sources) > 0 && len(s.Run) > 0 && !fromStage
 	var blocker *pipeline.Command
 	for i, c := range s.Run {
 		mounts := declared

@@ -94,9 +94,11 @@ type CacheMount struct {
 type Step struct {
 	Kind StepKind `json:"kind"`
 	// Copy: a path in the build context and its destination, relative to
-	// the stage's workdir unless absolute.
+	// the stage's workdir unless absolute. With From, Src is a path in that
+	// stage's filesystem (relative to its root) and the context is not read.
 	Src  string `json:"src,omitempty"`
 	Dest string `json:"dest,omitempty"`
+	From string `json:"from,omitempty"`
 	// Copy: the copied files' owner (user[:group]) and mode (four octal
 	// digits), and patterns relative to Src left out of the copy.
 	Chown   string   `json:"chown,omitempty"`
@@ -194,7 +196,9 @@ func stages(p *pipeline.Pipeline, r *targets.Resolution) (*Plan, error) {
 			st.Base.Image = s.From.Value
 		}
 		for _, c := range s.Copy {
-			includes[path.Clean(c.Src.Value)] = true
+			if c.From.Value == "" {
+				includes[path.Clean(c.Src.Value)] = true
+			}
 		}
 		plan.Warnings = append(plan.Warnings, orderStage(s, &st)...)
 		mounts := cacheMounts(s)

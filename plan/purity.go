@@ -53,7 +53,9 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 		copied := map[string]bool{}
 		for n := range own {
 			for _, c := range p.Stage(n).Copy {
-				copied[path.Clean(c.Src.Value)] = true
+				if c.From.Value == "" {
+					copied[path.Clean(c.Src.Value)] = true
+				}
 			}
 		}
 		pur := &Purity{}
@@ -84,8 +86,8 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 			}
 			for _, c := range o.Copy {
 				src := path.Clean(c.Src.Value)
-				if copied[src] {
-					continue
+				if c.From.Value != "" || copied[src] {
+					continue // a copy from a stage brings that stage's files, judged there
 				}
 				if dest := copyDest(p, o, c); dest != "" {
 					pur.Paths = append(pur.Paths, dest)

@@ -53,7 +53,8 @@ func copyKey(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
 }
 
 // plainCopy is a copy of context files as they are: one with an owner,
-// mode or exclusions writes different files, so it shares no layer.
+// mode or exclusions writes different files, and one from a stage reads no
+// context, so neither shares a layer.
 func plainCopy(c pipeline.Copy) bool {
-	return c.Chown.Value == "" && c.Chmod.Value == "" && len(c.Exclude) == 0
+	return c.From.Value == "" && c.Chown.Value == "" && c.Chmod.Value == "" && len(c.Exclude) == 0
 }

@@ -76,8 +76,8 @@ func Resolve(p *pipeline.Pipeline, requested []string) (*Resolution, error) {
 }
 
 // Guards returns the gates that must pass before stage s is exported: its
-// gated_by gates, then every gate it is built from, directly or through
-// other stages. An image whose base is a gate carries that gate's files (and
+// gated_by gates, then every gate it is built from or copies from, directly
+// or through other stages. An image whose base is a gate carries that gate's files (and
 // whatever its test left behind), so the gate guards it implicitly, whether
 // or not gated_by names it: building `release: {from: tests}` while tests
 // fails would otherwise ship an image the failing gate was meant to stop.
@@ -95,25 +95,37 @@ func Guards(p *pipeline.Pipeline, s *pipeline.Stage) []string {
 		add(g.Value)
 	}
 	seen := map[string]bool{s.Name: true}
-	for a := p.Stage(s.FromStage); a != nil && !seen[a.Name]; a = p.Stage(a.FromStage) {
-		seen[a.Name] = true
-		if a.IsGate() {
-			add(a.Name)
+	var walk func(a *pipeline.Stage)
+	walk = func(a *pipeline.Stage) {
+		for _, d := range a.Deps() {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if dep := p.Stage(d); dep != nil {
+				if dep.IsGate() {
+					add(d)
+				}
+				walk(dep)
+			}
 		}
 	}
+	walk(s)
 	return gates
 }
 
-// addChain appends name and its from-ancestors, ancestors first.
+// addChain appends name and the stages it is built from (from: and copy
+// from:, transitively), each after the stages it depends on.
 func (r *Resolution) addChain(p *pipeline.Pipeline, name string, seen map[string]bool) {
-	var chain []string
-	for s := p.Stage(name); s != nil && !seen[s.Name]; s = p.Stage(s.FromStage) {
-		chain = append(chain, s.Name)
-		seen[s.Name] = true
+	s := p.Stage(name)
+	if s == nil || seen[name] {
+		return
 	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		r.Stages = append(r.Stages, chain[i])
+	seen[name] = true
+	for _, d := range s.Deps() {
+		r.addChain(p, d, seen)
 	}
+	r.Stages = append(r.Stages, name)
 }
 
 // Description is one stage's role, for `stagebuild targets`.
