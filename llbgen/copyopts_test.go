@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -58,5 +59,52 @@ stages:
 	}
 	if bin.Owner.GetUser().GetByID() != 1000 || bin.Owner.GetGroup() != nil || bin.Mode != -1 || len(bin.ExcludePatterns) != 0 {
 		t.Errorf("bin copy owner %+v mode %d exclude %q", bin.Owner, bin.Mode, bin.ExcludePatterns)
+	}
+}
+
+// TestCopyFrom: a copy from a stage reads that stage's result, not the
+// context, at the path from its root.
+func TestCopyFrom(t *testing.T) {
+	p, err := pipeline.Parse("p.yaml", []byte(`
+stages:
+  build:
+    from: python:3.11-slim-bookworm
+    run: mkdir -p /out && echo hi > /out/app
+  app:
+    from: python:3.11-slim-bookworm
+    workdir: /srv
+    copy:
+      - {src: out/app, to: bin/app, from: build, chown: "1000"}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := makePlan(t, p, fstest.MapFS{}, "app")
+	g, err := Generate(pl, Options{Platform: amd64, Bases: map[string]BaseImage{
+		"python:3.11-slim-bookworm": {Ref: pinned, Config: ocispecs.Image{Platform: amd64}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ops := marshal(t, g, "app")
+	var copyOp *pb.Op
+	var execDigest string
+	for d, v := range ops {
+		if v.op.GetExec() != nil && strings.Contains(v.name, "mkdir -p /out") {
+			execDigest = string(d)
+		}
+		if v.name == "[app 1/1] COPY --from=build out/app bin/app" {
+			copyOp = v.op
+		}
+		if v.op.GetSource() != nil && strings.HasPrefix(v.op.GetSource().Identifier, "local://") {
+			t.Errorf("app reads the build context: %s", v.op.GetSource().Identifier)
+		}
+	}
+	if copyOp == nil || execDigest == "" {
+		t.Fatalf("no copy op or no build exec in %q", names(ops))
+	}
+	cp := copyOp.GetFile().Actions[0].GetCopy()
+	src := copyOp.Inputs[copyOp.GetFile().Actions[0].SecondaryInput]
+	if cp.Src != "/out/app" || cp.Dest != "/srv/bin/app" || src.Digest != execDigest || cp.Owner.GetUser().GetByID() != 1000 {
+		t.Errorf("copy %s → %s from %s (build exec %s), owner %+v", cp.Src, cp.Dest, src.Digest, execDigest, cp.Owner)
 	}
 }

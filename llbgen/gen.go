@@ -145,7 +145,15 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 				if err != nil {
 					return nil, fmt.Errorf("stage %s: %w", ps.Name, err)
 				}
-				cp := llb.Copy(locals.forCopy(step.Src), "/"+step.Src, absPath(cfg, step.Dest), ci)
+				src, srcPath := locals.forCopy(step.Src), "/"+step.Src
+				if step.From != "" {
+					from := g.stages[step.From]
+					if from == nil {
+						return nil, fmt.Errorf("stage %s copies from stage %s, which is not generated before it", ps.Name, step.From)
+					}
+					src, srcPath = from.State, path.Join("/", step.Src)
+				}
+				cp := llb.Copy(src, srcPath, absPath(cfg, step.Dest), ci)
 				if !step.SharedLayer {
 					st = st.File(cp, append(nocache, llb.WithCustomName(name))...)
 					break

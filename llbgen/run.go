@@ -53,6 +53,9 @@ func describe(s plan.Step) string {
 	case plan.StepFile:
 		return "FILE " + s.Dest
 	case plan.StepCopy:
+		if s.From != "" {
+			return fmt.Sprintf("COPY --from=%s %s %s", s.From, s.Src, s.Dest)
+		}
 		return fmt.Sprintf("COPY %s %s", s.Src, s.Dest)
 	case plan.StepTest:
 		return "TEST " + argString(s)
