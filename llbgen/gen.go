@@ -145,13 +145,14 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 				if err != nil {
 					return nil, fmt.Errorf("stage %s: %w", ps.Name, err)
 				}
-				src, srcPath := locals.forCopy(step.Src), "/"+step.Src
-				if step.From != "" {
-					from := g.stages[step.From]
-					if from == nil {
-						return nil, fmt.Errorf("stage %s copies from stage %s, which is not generated before it", ps.Name, step.From)
-					}
+				var src llb.State
+				srcPath := "/" + step.Src
+				if step.From == "" {
+					src = locals.forCopy(step.Src)
+				} else if from := g.stages[step.From]; from != nil {
 					src, srcPath = from.State, path.Join("/", step.Src)
+				} else {
+					return nil, fmt.Errorf("stage %s copies from stage %s, which is not generated before it", ps.Name, step.From)
 				}
 				cp := llb.Copy(src, srcPath, absPath(cfg, step.Dest), ci)
 				if !step.SharedLayer {
