@@ -15,6 +15,9 @@ import (
 // built-in frontend of BuildKit v0.28 reads without a # syntax= line.
 func copyLine(pl *plan.Plan, step plan.Step, ctx fs.FS) (string, error) {
 	parts := []string{"COPY"}
+	if step.From != "" {
+		parts = append(parts, "--from="+step.From) // a stage name, checked as one
+	}
 	for _, f := range []struct{ flag, what, value string }{{"chown", "copy owner", step.Chown}, {"chmod", "copy mode", step.Chmod}} {
 		if f.value == "" {
 			continue
@@ -26,7 +29,7 @@ func copyLine(pl *plan.Plan, step plan.Step, ctx fs.FS) (string, error) {
 		parts = append(parts, "--"+f.flag+"="+w)
 	}
 	var excludes []string
-	if !isFile(ctx, step.Src) {
+	if step.From == "" && !isFile(ctx, step.Src) {
 		excludes = excludesFor(pl.Context.Excludes, step.Src)
 	}
 	for _, p := range append(excludes, step.Exclude...) {

@@ -32,3 +32,28 @@ stages:
 		t.Errorf("COPY bin flags %q", got)
 	}
 }
+
+// TestCopyFrom: a copy from a stage is COPY --from, after that stage is
+// defined, without the context's excludes.
+func TestCopyFrom(t *testing.T) {
+	pl := parsePipeline(t, `
+version: 1
+stages:
+  app:
+    from: alpine:3
+    workdir: /app
+    copy:
+      - {src: /out/app, to: /usr/local/bin/app, from: build, chmod: 755}
+  build:
+    from: alpine:3
+    run: mkdir /out && touch /out/app
+`, "app")
+	_, _, stages := generate(t, pl, Options{Pipeline: "p.yaml", Last: "app"})
+	if got := stageNames(stages); !slices.Equal(got, []string{"build", "app"}) {
+		t.Fatalf("stages %q, want build before app", got)
+	}
+	copies := byName(stages)["app"].all("COPY")
+	if len(copies) != 1 || !slices.Equal(copies[0].Flags, []string{"--from=build", "--chmod=0755"}) || copies[0].Rest != "/out/app /usr/local/bin/app" {
+		t.Errorf("COPY %+v", copies)
+	}
+}

@@ -74,8 +74,9 @@ func header(b *strings.Builder, pl *plan.Plan, opts Options, stages []*plan.Stag
 	}
 }
 
-// order puts every stage after its base stage and after the gates that
-// guard it (a RUN --mount=from needs its stage defined first), keeps the
+// order puts every stage after its base stage, the stages it copies from
+// and the gates that guard it (COPY --from and RUN --mount=from need their
+// stage defined first), keeps the
 // plan's order otherwise, and puts last as late as it can go.
 func order(pl *plan.Plan, last string) ([]*plan.Stage, error) {
 	deps := map[string][]string{}
@@ -86,6 +87,14 @@ func order(pl *plan.Plan, last string) ([]*plan.Stage, error) {
 				return nil, fmt.Errorf("stage %s: base stage %s is not planned", st.Name, st.Base.Stage)
 			}
 			deps[st.Name] = append(deps[st.Name], st.Base.Stage)
+		}
+		for _, step := range st.Steps {
+			if step.Kind == plan.StepCopy && step.From != "" {
+				if pl.Stage(step.From) == nil {
+					return nil, fmt.Errorf("stage %s: copies from stage %s, which is not planned", st.Name, step.From)
+				}
+				deps[st.Name] = append(deps[st.Name], step.From) // COPY --from needs it defined first
+			}
 		}
 		gates, err := blockingGates(pl, st.Name)
 		if err != nil {
