@@ -192,7 +192,7 @@ func commandOf(cl instructions.ShellDependantCmdLine) *initgen.Command {
 // a gate (the marker trick) becomes gated_by.
 func (c *converter) copy(cur **stage, x *instructions.CopyCommand, ln int, split func(int)) {
 	if x.From != "" {
-		c.copyFrom(*cur, x.From, x.SourcePaths, ln)
+		c.copyFrom(cur, x, ln, split)
 		return
 	}
 	if len(x.SourceContents) > 0 {
@@ -290,12 +290,20 @@ func (c *converter) contextCopy(cur **stage, srcs []string, dest string, opts co
 }
 
 // copyFrom handles COPY --from: from a gate it is the marker trick, which
-// gated_by expresses; from anything else it has no pipeline equivalent.
-func (c *converter) copyFrom(s *stage, from string, srcs []string, ln int) {
+// gated_by expresses; from another stage (or a gate, for files other than
+// its markers) it is a copy: entry with from:; from an image it has no
+// pipeline equivalent.
+func (c *converter) copyFrom(cur **stage, x *instructions.CopyCommand, ln int, split func(int)) {
+	from, srcs := x.From, x.SourcePaths
 	name, ok := c.origin[strings.ToLower(from)]
-	if ok && c.byName[name].Test != nil {
-		if !contains(s.GatedBy, name) {
-			s.GatedBy = append(s.GatedBy, name)
+	if !ok {
+		c.warn(ln, "COPY --from=%s %s: a pipeline copies from the build context or a stage, not from an image, so the copy was dropped; produce %s in stage %s itself, or base it on image %s",
+			from, strings.Join(srcs, " "), strings.Join(srcs, " "), (*cur).Origin, from)
+		return
+	}
+	if c.byName[name].Test != nil {
+		if !contains((*cur).GatedBy, name) {
+			(*cur).GatedBy = append((*cur).GatedBy, name)
 		}
 		markers := true
 		for _, src := range srcs {
@@ -303,19 +311,31 @@ func (c *converter) copyFrom(s *stage, from string, srcs []string, ln int) {
 		}
 		if markers {
 			c.note("converted", ln, "COPY --from=%s %s: a marker of the tests in %s; stage %s is gated_by %s instead",
-				from, strings.Join(srcs, " "), name, s.Origin, name)
+				from, strings.Join(srcs, " "), name, (*cur).Origin, name)
 			return
 		}
-		c.warn(ln, "COPY --from=%s %s: stage %s is gated_by %s, but a pipeline copies only from the build context, so the copy was dropped; produce %s in stage %s itself",
-			from, strings.Join(srcs, " "), s.Origin, name, strings.Join(srcs, " "), s.Origin)
-		return
 	}
-	what := "stage " + from
-	if !ok {
-		what = "image " + from
+	if x.Parents {
+		c.warn(ln, "COPY --parents: copied without it (each source to the destination)")
 	}
-	c.warn(ln, "COPY --from=%s %s: a pipeline copies only from the build context, so the copy was dropped; produce %s in stage %s itself, or base it on %s",
-		from, strings.Join(srcs, " "), strings.Join(srcs, " "), s.Origin, what)
+	opts := c.copyFlags(*cur, "COPY", x.Chown, x.Chmod, x.ExcludePatterns, ln)
+	if (*cur).ran() {
+		split(ln)
+	}
+	s := *cur
+	dest := c.expand(x.DestPath, s.eff, ln, false)
+	intoDir := strings.HasSuffix(dest, "/") || len(srcs) > 1 || dest == "." || dest == ".."
+	for _, raw := range srcs {
+		// COPY --from reads a relative source from the stage's root.
+		src := path.Join("/", c.expand(raw, s.eff, ln, false))
+		to := path.Clean(dest)
+		if intoDir && path.Ext(src) != "" {
+			to = path.Join(to, path.Base(src)) // a file into a directory keeps its name
+		}
+		e := opts
+		e.Src, e.To, e.From = src, to, name
+		s.Copy = append(s.Copy, e)
+	}
 }
 
 // run converts a RUN: its mounts become cache:, secrets: and ssh:; a test

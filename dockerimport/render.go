@@ -118,7 +118,7 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	plain := true
 	var srcs []string
 	for _, c := range cs {
-		plain = plain && c.To == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0
+		plain = plain && c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0
 		srcs = append(srcs, c.Src)
 	}
 	switch {
@@ -128,7 +128,7 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	default:
 		w.Line(4, "copy:", "")
 		for _, c := range cs {
-			if c.To == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0 {
+			if c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0 {
 				w.Line(6, "- "+initgen.Scalar(c.Src), "")
 			} else {
 				w.Line(6, "- "+copyFlow(c), "")
@@ -160,6 +160,9 @@ func copyFlow(c copyEntry) string {
 	parts := []string{"src: " + initgen.FlowScalar(c.Src)}
 	if c.To != "" {
 		parts = append(parts, "to: "+initgen.FlowScalar(c.To))
+	}
+	if c.From != "" {
+		parts = append(parts, "from: "+initgen.FlowScalar(c.From))
 	}
 	if c.Chown != "" {
 		parts = append(parts, "chown: "+initgen.FlowScalar(c.Chown))

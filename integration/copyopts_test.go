@@ -13,16 +13,21 @@ import (
 const copyOptionsPipeline = `version: 1
 default: image
 stages:
+  tool:
+    from: busybox:latest
+    run: mkdir -p /out/lib && echo made > /out/tool && touch /out/lib/a.so /out/lib/a.log
   image:
     from: busybox:latest
     workdir: /data
     copy:
       - {src: x, chown: "1000:1001", chmod: "0640", exclude: ["*.md"]}
       - {src: y.txt, to: /y.txt, chown: nobody}
-    run: touch "/meta-x-$(stat -c %u-%g-%a /data/x/f.txt)" "/meta-y-$(stat -c %U-%a /y.txt)"
+      - {src: /out/tool, to: /usr/local/bin/tool, from: tool, chmod: "0755"}
+      - {src: out/lib, to: /opt/lib, from: tool, exclude: ["*.log"]}
+    run: touch "/meta-x-$(stat -c %u-%g-%a /data/x/f.txt)" "/meta-y-$(stat -c %U-%a /y.txt)" "/meta-tool-$(stat -c %a /usr/local/bin/tool)"
 `
 
-// A copy's chown, chmod and exclude reach the image built by stagebuild and
+// A copy's chown, chmod, exclude and from (another stage) reach the image built by stagebuild and
 // the one built from the ejected Dockerfile, the same way.
 func TestDockerfileCopyOptions(t *testing.T) {
 	t.Parallel()
@@ -41,7 +46,8 @@ func TestDockerfileCopyOptions(t *testing.T) {
 	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
 	stagebuild(t, dir, "dockerfile", "--target", "image", "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)
 	text, _ := os.ReadFile(filepath.Join(out, "Dockerfile"))
-	if !strings.Contains(string(text), "COPY --chown=1000:1001 --chmod=0640") || !strings.Contains(string(text), "--exclude=*.md") {
+	if !strings.Contains(string(text), "COPY --chown=1000:1001 --chmod=0640") || !strings.Contains(string(text), "--exclude=*.md") ||
+		!strings.Contains(string(text), "COPY --from=tool --chmod=0755 /out/tool /usr/local/bin/tool") {
 		t.Fatalf("the Dockerfile lacks the copy flags:\n%s", text)
 	}
 	logs, err := dockerfileBuild(t, dir, out, "image", filepath.Join(out, "dockerfile.tar"))
@@ -51,12 +57,14 @@ func TestDockerfileCopyOptions(t *testing.T) {
 	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
 	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
 	sameImage(t, sb, df, "stagebuild", "dockerfile")
-	for _, want := range []string{"/meta-x-1000-1001-640", "/meta-y-nobody-644", "/data/x/f.txt"} {
+	for _, want := range []string{"/meta-x-1000-1001-640", "/meta-y-nobody-644", "/meta-tool-755", "/data/x/f.txt", "/opt/lib/a.so"} {
 		if !sb.Files[want] {
 			t.Errorf("stagebuild's image lacks %s", want)
 		}
 	}
-	if sb.Files["/data/x/README.md"] {
-		t.Errorf("stagebuild's image has the excluded /data/x/README.md")
+	for _, bad := range []string{"/data/x/README.md", "/opt/lib/a.log", "/out/tool"} {
+		if sb.Files[bad] {
+			t.Errorf("stagebuild's image has %s", bad)
+		}
 	}
 }
