@@ -21,10 +21,10 @@ stages:
     workdir: /data
     copy:
       - {src: x, chown: "1000:1001", chmod: "0640", exclude: ["*.md"]}
-      - {src: y.txt, to: /y.txt, chown: nobody}
+      - {src: y.txt, to: /y.txt, chown: "65534"}
       - {src: /out/tool, to: /usr/local/bin/tool, from: tool, chmod: "0755"}
       - {src: out/lib, to: /opt/lib, from: tool, exclude: ["*.log"]}
-    run: touch "/meta-x-$(stat -c %u-%g-%a /data/x/f.txt)" "/meta-y-$(stat -c %U-%a /y.txt)" "/meta-tool-$(stat -c %a /usr/local/bin/tool)"
+    run: touch "/meta-x-$(stat -c %u-%g-%a /data/x/f.txt)" "/meta-y-$(stat -c %u-%a /y.txt)" "/meta-tool-$(stat -c %a /usr/local/bin/tool)"
 `
 
 // A copy's chown, chmod, exclude and from (another stage) reach the image built by stagebuild and
@@ -57,9 +57,15 @@ func TestDockerfileCopyOptions(t *testing.T) {
 	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
 	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
 	sameImage(t, sb, df, "stagebuild", "dockerfile")
-	for _, want := range []string{"/meta-x-1000-1001-640", "/meta-y-nobody-644", "/meta-tool-755", "/data/x/f.txt", "/opt/lib/a.so"} {
+	for _, want := range []string{"/meta-x-1000-1001-640", "/meta-y-65534-644", "/meta-tool-755", "/data/x/f.txt", "/opt/lib/a.so"} {
 		if !sb.Files[want] {
-			t.Errorf("stagebuild's image lacks %s", want)
+			var meta []string
+			for f := range sb.Files {
+				if strings.HasPrefix(f, "/meta-") {
+					meta = append(meta, f)
+				}
+			}
+			t.Errorf("stagebuild's image lacks %s (it has %q)", want, meta)
 		}
 	}
 	for _, bad := range []string{"/data/x/README.md", "/opt/lib/a.log", "/out/tool"} {
