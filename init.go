@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stagebuild/stagebuild/internal/atomicfile"
+
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/initgen"
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -62,7 +64,7 @@ func Init(req InitRequest) (*InitResult, error) {
 	}
 	for _, f := range files {
 		path := filepath.Join(req.Dir, filepath.FromSlash(f.Name))
-		if err := writeAtomic(path, f.Data); err != nil {
+		if err := atomicfile.Write(path, f.Data, 0o755, 0o644); err != nil {
 			return res, err
 		}
 		res.Written = append(res.Written, path)
@@ -116,7 +118,7 @@ func Devcontainer(req DevcontainerRequest) (*initgen.Devcontainer, string, error
 	if err != nil {
 		return nil, out, err
 	}
-	if err := writeAtomic(out, data); err != nil {
+	if err := atomicfile.Write(out, data, 0o755, 0o644); err != nil {
 		return nil, out, err
 	}
 	return dc, out, nil
@@ -125,28 +127,4 @@ func Devcontainer(req DevcontainerRequest) (*initgen.Devcontainer, string, error
 func statErr(path string) error {
 	_, err := os.Stat(path)
 	return err
-}
-
-// writeAtomic writes data to a temporary sibling of path and renames it.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

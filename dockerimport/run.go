@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stagebuild/stagebuild/internal/atomicfile"
+
 	"github.com/stagebuild/stagebuild/pipeline"
 )
 
@@ -66,7 +68,7 @@ func Run(o Options, out, errOut io.Writer) error {
 	}
 	for _, f := range files {
 		p := filepath.Join(o.Dir, filepath.FromSlash(f.Name))
-		if err := writeAtomic(p, f.Data); err != nil {
+		if err := atomicfile.Write(p, f.Data, 0o755, 0o644); err != nil {
 			return err
 		}
 		if f.Name == pipeline.DefaultFile {
@@ -81,25 +83,4 @@ func Run(o Options, out, errOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "next: stagebuild build %s --target %s -o type=oci,dest=%s.tar\n", o.Dir, target, target)
 	return nil
-}
-
-// writeAtomic writes data to a temporary sibling of path and renames it.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/stagebuild/stagebuild/internal/atomicfile"
 )
 
 // Output is what stagebuild recorded of a tar output (type=oci or docker)
@@ -73,7 +75,7 @@ func RecordOutput(abs, key string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, data)
+	return atomicfile.Write(path, data, 0o700, 0o600)
 }
 
 func stat(abs string) (Output, bool) {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/stagebuild/stagebuild/internal/atomicfile"
+
 	"github.com/stagebuild/stagebuild/plan"
 )
 
@@ -56,28 +58,7 @@ func WriteRecord(contextDir, file string, args map[string]string, pl *plan.Plan)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, data)
-}
-
-// writeAtomic writes data to path through a temporary sibling, creating
-// the directory (0700) if need be.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".record-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o700, 0o600)
 }
 
 // LoadRecord returns the record of the last successful build of contextDir
