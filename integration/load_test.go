@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,25 +90,7 @@ func TestLoadServiceImage(t *testing.T) {
 		t.Fatalf("docker run: %v: %s", err, out)
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/health"
-	client := &http.Client{Timeout: 2 * time.Second}
-	var last string
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		if time.Now().After(deadline) {
-			logs, _ := docker(t, "logs", name)
-			t.Fatalf("GET %s: no 200 within 60s (last: %s); container logs:\n%s", url, last, tail(logs, 20))
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	waitHTTP(t, name, url)
 
 	// The entrypoint script execs its arguments, so the shell reports the
 	// missing pytest; with pytest as the entrypoint, as in seed 001's image
