@@ -65,3 +65,27 @@ func TestTestWrapperInfraFailure(t *testing.T) {
 		}
 	}
 }
+
+// When the test's shell is killed before it can record the exit code, the
+// step fails (no verdict is cached) and says what the result directory
+// held, rather than failing silently.
+func TestTestWrapperUnrecordedExit(t *testing.T) {
+	dir := t.TempDir()
+	wrapper := strings.Replace(testWrapper, "r="+ResultDir+"\n", "r="+dir+"\n", 1)
+	// The test kills the subshell that would record its exit code.
+	cmd := exec.Command("/bin/sh", "-c", wrapper, "stagebuild", "/bin/sh", "-c", "echo started; kill -9 $PPID")
+	b, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("err %v, want exit 1\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "exit")); err == nil {
+		if fi, _ := os.Stat(filepath.Join(dir, "exit")); fi.Size() != 0 {
+			t.Fatal("the killed test's exit code was recorded: the test proves nothing")
+		}
+	}
+	want := "stagebuild: the test's exit status could not be recorded in " + dir + ":"
+	if !strings.Contains(string(b), want+"\n") || !strings.Contains(string(b), "log") {
+		t.Errorf("output lacks %q and a listing of the result dir:\n%s", want, b)
+	}
+}

@@ -17,14 +17,18 @@ const ResultDir = "/.stagebuild/result"
 // one: the same inputs give the same verdict and the same reports, and
 // --rerun-tests reruns it on purpose. A failure whose output shows an
 // infrastructure failure is no verdict: the step fails (infraCheck), so
-// nothing is cached.
+// nothing is cached. When the exit code could not be recorded (a full disk,
+// a killed shell), the step fails and says what the result directory held.
 var testWrapper = `r=` + ResultDir + `
 if command -v tee >/dev/null 2>&1; then
   { "$@"; echo $? >"$r/exit"; } 2>&1 | tee "$r/log"
 else
   "$@" >"$r/log" 2>&1; echo $? >"$r/exit"; cat "$r/log"
 fi
-test -s "$r/exit" || exit 1
+test -s "$r/exit" || {
+  echo "stagebuild: the test's exit status could not be recorded in $r:" >&2
+  ls -la "$r" >&2 2>/dev/null; df "$r" >&2 2>/dev/null; exit 1
+}
 ` + infraCheck()
 
 // checkWrapper runs a command check and records its exit code and output.
