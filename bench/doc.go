@@ -14,7 +14,7 @@
 //     SIGINT/SIGTERM.
 //   - tools.go: the tools. S is bin/stagebuild on a copy of
 //     examples/python-service whose stagebuild.yaml is replaced by
-//     bench/python-service.stagebuild.yaml (seed 000, the Dockerfile's exact
+//     bench/python-service.stagebuild.yaml (the Dockerfile's exact
 //     equivalent; -pipeline example keeps the example's own); B1 is
 //     bin/buildctl with
 //     bench/python-service.Dockerfile (target service, which copies a marker

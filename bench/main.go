@@ -40,16 +40,16 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.runs, "runs", 5, "timed runs per scenario and tool")
 	flag.StringVar(&names, "scenarios", "", "comma-separated scenarios to run (default all): cold,noop,src-edit,req-edit,noisy-context,failing-test,llbgen,services")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (progress logs, workspaces, daemon root)")
-	flag.StringVar(&o.pipeline, "pipeline", "seed000", "S's pipeline: seed000 (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
+	flag.StringVar(&o.pipeline, "pipeline", "equivalent", "S's pipeline: equivalent (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
 	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen) from this report into -o, leaving the rest of -o as it is")
-	flag.BoolVar(&o.frontend, "frontend", true, "also time F, the stagebuild frontend image through buildctl --frontend gateway.v0 (seed000 pipeline only)")
+	flag.BoolVar(&o.frontend, "frontend", true, "also time F, the stagebuild frontend image through buildctl --frontend gateway.v0 (equivalent pipeline only)")
 	flag.StringVar(&o.output, "output", "tar", "what every tool exports: tar (an OCI tar per tool) or push (to the local registry, "+testenv.RegistryAddr+"/bench/TOOL)")
 	flag.Parse()
 	if o.output != "tar" && o.output != "push" {
 		return o, fmt.Errorf("-output %q: must be tar or push", o.output)
 	}
-	if o.pipeline != "seed000" && o.pipeline != "example" {
-		return o, fmt.Errorf("-pipeline %q: must be seed000 or example", o.pipeline)
+	if o.pipeline != "equivalent" && o.pipeline != "example" {
+		return o, fmt.Errorf("-pipeline %q: must be equivalent or example", o.pipeline)
 	}
 	if o.pipeline == "example" {
 		o.frontend = false // its smoke check needs `stagebuild build`
@@ -131,7 +131,7 @@ func run() error {
 		if err := copyTree(filepath.Join(env.RepoRoot, "examples", "python-service"), example); err != nil {
 			return err
 		}
-		if opts.pipeline == "seed000" {
+		if opts.pipeline == "equivalent" {
 			if err := copyFile(filepath.Join(env.RepoRoot, "bench", "python-service.stagebuild.yaml"), filepath.Join(example, "stagebuild.yaml")); err != nil {
 				return err
 			}

@@ -100,8 +100,8 @@ func (rep *report) markdown() string {
 		"all on one private buildkitd that the harness starts (`bin/buildkitd`, the testenv config, its own root). "+
 		"Times are wall-clock times of the whole CLI invocation; the table shows medians and ratios of medians.\n\n", rep.runs)
 	p("- **S** = `bin/stagebuild build <copy of examples/python-service> --target service -o type=oci,dest=… --progress rawjson`")
-	if rep.pipeline == "seed000" {
-		p(", with the copy's stagebuild.yaml replaced by [bench/python-service.stagebuild.yaml](bench/python-service.stagebuild.yaml) (seed 000's topology, the exact equivalent of the Dockerfile; `-pipeline example` uses the example's own)")
+	if rep.pipeline == "equivalent" {
+		p(", with the copy's stagebuild.yaml replaced by [bench/python-service.stagebuild.yaml](bench/python-service.stagebuild.yaml) (the exact equivalent of the Dockerfile, in the topology `stagebuild init` writes; `-pipeline example` uses the example's own)")
 	} else {
 		p(", with the example's own stagebuild.yaml (`-pipeline example`): it may declare gates and checks the Dockerfile does not have")
 	}
