@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
@@ -78,6 +79,10 @@ type BuildRequest struct {
 	NoCacheFilter []string
 	// Labels are added to every exported image's config.
 	Labels map[string]string
+	// Platforms are the platforms to build (--platform); none means the
+	// client's default platform. With several, each is built and gated
+	// on its own and image outputs get an index.
+	Platforms []ocispecs.Platform
 	// Debug, when set, opens a container on the first failed gate.
 	Debug *build.Debug
 
@@ -182,7 +187,7 @@ func (req BuildRequest) options(ctx context.Context, out *BuildResult) (*pipelin
 	return p, build.Options{
 		Plan: pl, ContextDir: req.ContextDir, Outputs: out.Outputs,
 		Progress: req.Progress, ProgressOut: req.ProgressOut, Stdout: req.Stdout,
-		Platform:   platforms.Normalize(platforms.DefaultSpec()),
+		Platform: platforms.Normalize(platforms.DefaultSpec()), Platforms: req.Platforms,
 		ReportsDir: req.ReportsDir, RerunTests: req.RerunTests, CacheFrom: req.CacheFrom, CacheTo: req.CacheTo,
 		Secrets: req.Secrets, SSH: req.SSH, Pull: req.Pull, NoCache: req.NoCache,
 		NoCacheStages: req.NoCacheFilter, Labels: req.Labels, Host: build.HostConfig(host),

@@ -10,6 +10,9 @@ import (
 // CheckReport is the outcome of one image stage's checks.
 type CheckReport struct {
 	Stage string
+	// Platform is the platform checked in a multi-platform build; "" in a
+	// single-platform one.
+	Platform string
 	// Total counts the checks run, the purity check included.
 	Total    int
 	Failures []verify.Failure
@@ -30,18 +33,25 @@ func (e *GateError) Error() string {
 	var parts []string
 	for _, g := range e.Gates {
 		msg := fmt.Sprintf("gate %q failed: %s exited with code %d", g.Gate, g.Command, g.ExitCode)
+		if g.Platform != "" {
+			msg = fmt.Sprintf("gate %q failed on %s: %s exited with code %d", g.Gate, g.Platform, g.Command, g.ExitCode)
+		}
 		if s := g.Summary; s != nil {
 			msg += fmt.Sprintf(" (%d failed, %d errors, %d passed)", s.Failed, s.Errors, s.Passed)
 		}
 		parts = append(parts, msg)
 	}
 	for _, c := range e.Checks {
+		on := ""
+		if c.Platform != "" {
+			on = " on " + c.Platform
+		}
 		if len(c.Failures) == 0 {
-			parts = append(parts, fmt.Sprintf("checks of %q failed", c.Stage))
+			parts = append(parts, fmt.Sprintf("checks of %q failed%s", c.Stage, on))
 			continue
 		}
 		first := c.Failures[0]
-		msg := fmt.Sprintf("checks of %q failed: %s: %s", c.Stage, first.Check, first.Message)
+		msg := fmt.Sprintf("checks of %q failed%s: %s: %s", c.Stage, on, first.Check, first.Message)
 		if n := len(c.Failures) - 1; n > 0 {
 			msg += fmt.Sprintf(" (and %d more)", n)
 		}

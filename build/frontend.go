@@ -38,7 +38,7 @@ func Frontend(ctx context.Context, gw gateway.Client, opts Options, sessionID st
 			"definition (stagebuild build hands them to the steps as secrets): pass a proxy without credentials, or build with `stagebuild build`",
 			strings.Join(names, ", "))
 	}
-	opts = opts.Host.apply(opts)
+	opts = opts.Host.apply(opts).onePlatform()
 	prog, err := startProgress(ctx, io.Discard, "quiet")
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (s *gwSession) withServicesEnv(ctx context.Context, gate string, svc *servi
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.r.generateWith(ctx, s.gw, map[string][]byte{gate: env})
+	g, err := s.generate(ctx, map[string][]byte{gate: env})
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,10 @@ import (
 
 // GateResult is the verdict of one gate.
 type GateResult struct {
-	Gate     string
+	Gate string
+	// Platform is the platform the gate ran for in a multi-platform
+	// build ("linux/arm64"); "" in a single-platform one.
+	Platform string
 	Command  string
 	Advisory bool
 	Passed   bool
@@ -36,6 +39,15 @@ type GateResult struct {
 	Infra *InfraError
 }
 
+// Name is the gate's name, with its platform in a multi-platform build:
+// "tests (linux/arm64)".
+func (g *GateResult) Name() string {
+	if g.Platform == "" {
+		return g.Gate
+	}
+	return g.Gate + " (" + g.Platform + ")"
+}
+
 // Blocking reports whether the result withholds the export it guards.
 func (g *GateResult) Blocking() bool { return !g.Passed && !g.Advisory }
 
@@ -46,7 +58,7 @@ func (s *gwSession) runGate(ctx context.Context, name string) (*GateResult, erro
 	start := time.Now()
 	ps := s.r.opts.Plan.Stage(name)
 	gs := s.graph.Stage(name)
-	res := &GateResult{Gate: name, Advisory: ps.AllowFailure, Command: stepCommand(ps.Steps[len(ps.Steps)-1])}
+	res := &GateResult{Gate: name, Platform: s.platformID, Advisory: ps.AllowFailure, Command: stepCommand(ps.Steps[len(ps.Steps)-1])}
 	// The gate's services start now, beside the rest of its build; its test
 	// waits for them, and they go when it ends (package services).
 	svc := s.r.svc.Start(ctx, s, name, name)

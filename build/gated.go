@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/llbgen"
 	"github.com/stagebuild/stagebuild/plan"
@@ -15,9 +16,37 @@ import (
 
 // gatedBuild is the gateway function: it solves the target, checks it, and
 // runs its gates concurrently, and returns the target's result only if
-// every blocking gate and every check passed.
+// every blocking gate and every check passed. With several platforms
+// (Options.Platforms) each is built, checked and gated on its own, and the
+// result holds one ref per platform (multiplatform.go).
 func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Target) (*gateway.Result, *CheckReport, error) {
-	s := &gwSession{r: r, gw: gw}
+	if len(r.opts.Platforms) > 1 {
+		return r.gatedMulti(ctx, gw, t)
+	}
+	pb, err := r.gatedPlatform(ctx, gw, t, r.opts.Platform, "")
+	if err != nil {
+		return nil, pb.checks, err
+	}
+	out := gateway.NewResult()
+	out.SetRef(pb.ref)
+	out.AddMeta(exptypes.ExporterImageConfigKey, pb.config)
+	return out, pb.checks, nil
+}
+
+// platformBuild is one platform's gated image: its ref and image config,
+// and the outcome of its checks.
+type platformBuild struct {
+	ref    gateway.Reference
+	config []byte
+	checks *CheckReport
+}
+
+// gatedPlatform builds, checks and gates t for one platform. id is the
+// platform's ID in a multi-platform build, "" in a single-platform one; it
+// names the platform in gate verdicts and check reports.
+func (r *runner) gatedPlatform(ctx context.Context, gw gateway.Client, t plan.Target, platform ocispecs.Platform, id string) (platformBuild, error) {
+	var pb platformBuild
+	s := &gwSession{r: r, gw: gw, platform: platform, platformID: id}
 	defer s.closeProbe()
 	if r.needsProbe(t) {
 		// The probe's container starts while the graph is made and the
@@ -25,8 +54,8 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		go func() { _, _ = s.Probe(ctx) }()
 	}
 	var err error
-	if s.graph, err = r.generate(ctx, gw); err != nil {
-		return nil, nil, err
+	if s.graph, err = s.generate(ctx, nil); err != nil {
+		return pb, err
 	}
 	// The gates' services run until the last gate of this session that
 	// needs them ends (package services).
@@ -55,8 +84,12 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		go func() { defer wg.Done(); gates[i], gateErrs[i] = s.gate(ctx, g) }()
 	}
 	wg.Wait()
+	if checks != nil {
+		checks.Platform = id
+	}
+	pb.checks = checks
 	if err := combine(append([]error{imageErr}, gateErrs...)); err != nil {
-		return nil, checks, err
+		return pb, onPlatform(err, id)
 	}
 	ge := &GateError{}
 	for _, g := range gates {
@@ -68,7 +101,7 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		ge.Checks = append(ge.Checks, *checks)
 	}
 	if len(ge.Gates) > 0 || len(ge.Checks) > 0 {
-		return nil, checks, ge
+		return pb, ge
 	}
 	img := s.graph.Stage(t.Stage).Config
 	for k, v := range r.opts.Labels {
@@ -77,44 +110,40 @@ func (r *runner) gatedBuild(ctx context.Context, gw gateway.Client, t plan.Targe
 		}
 		img.Config.Labels[k] = v
 	}
-	cfg, err := json.Marshal(img)
-	if err != nil {
-		return nil, checks, err
+	if pb.config, err = json.Marshal(img); err != nil {
+		return pb, err
 	}
-	out := gateway.NewResult()
-	out.SetRef(ref)
-	out.AddMeta(exptypes.ExporterImageConfigKey, cfg)
-	return out, checks, nil
+	pb.ref = ref
+	return pb, nil
 }
 
-// generate resolves the base images and turns the plan into LLB.
-func (r *runner) generate(ctx context.Context, gw gateway.Client) (*llbgen.Graph, error) {
-	return r.generateWith(ctx, gw, nil)
-}
-
-// generateWith is generate with the services env files of some gates
-// mounted as files (llbgen.Options.ServicesEnv).
-func (r *runner) generateWith(ctx context.Context, gw gateway.Client, servicesEnv map[string][]byte) (*llbgen.Graph, error) {
-	bases, err := resolveBases(ctx, gw, r.opts.Plan, r.opts.Platform, r.opts.Pull)
+// generate resolves the base images for the session's platform and turns
+// the plan into LLB, with the services env files of some gates mounted as
+// files (llbgen.Options.ServicesEnv; nil for none).
+func (s *gwSession) generate(ctx context.Context, servicesEnv map[string][]byte) (*llbgen.Graph, error) {
+	r := s.r
+	bases, err := resolveBases(ctx, s.gw, r.opts.Plan, s.platform, r.opts.Pull)
 	if err != nil {
 		return nil, err
 	}
 	return llbgen.Generate(r.opts.Plan, llbgen.Options{
-		Platform: r.opts.Platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID, SessionID: r.sessionID,
+		Platform: s.platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID, SessionID: r.sessionID,
 		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
 		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), ProxySecrets: r.opts.Host.proxySecretNames(), Created: r.opts.Host.SourceDateEpoch,
 		ServicesEnv: servicesEnv,
 	})
 }
 
-// gate runs a gate once per invocation, however many targets it guards.
+// gate runs a gate once per invocation and platform, however many targets
+// it guards.
 func (s *gwSession) gate(ctx context.Context, name string) (*GateResult, error) {
 	r := s.r
+	key := name + "@" + s.platformID
 	r.mu.Lock()
-	call, ok := r.gates[name]
+	call, ok := r.gates[key]
 	if !ok {
 		call = &gateCall{done: make(chan struct{})}
-		r.gates[name] = call
+		r.gates[key] = call
 	}
 	r.mu.Unlock()
 	if ok {
@@ -137,6 +166,11 @@ func (r *runner) gateResults() []*GateResult {
 			out = append(out, c.res)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Gate < out[j].Gate })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Gate != out[j].Gate {
+			return out[i].Gate < out[j].Gate
+		}
+		return out[i].Platform < out[j].Platform
+	})
 	return out
 }

@@ -19,18 +19,23 @@ type gwSession struct {
 	r     *runner
 	gw    gateway.Client
 	graph *llbgen.Graph
+	// platform is the one this session builds; platformID is its ID in a
+	// multi-platform build ("" in a single-platform one).
+	platform   ocispecs.Platform
+	platformID string
 	// probe runs on the daemon's network once a service or smoke check
 	// needs it (probe.go); close ends it.
 	probe probeOnce
 }
 
 // newSession resolves the base images and generates the graph in gw.
-func (r *runner) newSession(ctx context.Context, gw gateway.Client) (*gwSession, error) {
-	graph, err := r.generate(ctx, gw)
-	if err != nil {
+func (r *runner) newSession(ctx context.Context, gw gateway.Client, platform ocispecs.Platform) (*gwSession, error) {
+	s := &gwSession{r: r, gw: gw, platform: platform}
+	var err error
+	if s.graph, err = s.generate(ctx, nil); err != nil {
 		return nil, err
 	}
-	return &gwSession{r: r, gw: gw, graph: graph}, nil
+	return s, nil
 }
 
 // solve solves st with the build's cache imports and returns its ref.

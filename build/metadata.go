@@ -42,7 +42,7 @@ func WriteMetadata(path string, res *Result) error {
 		if s := g.Summary; s != nil {
 			m.Passed, m.Failed, m.Errors, m.Skipped = s.Passed, s.Failed, s.Errors, s.Skipped
 		}
-		gates[g.Gate] = m
+		gates[g.Name()] = m
 	}
 	perTarget := map[string]map[string]any{}
 	for _, t := range res.Targets {

@@ -153,7 +153,8 @@ func checkGateDir(abs, gate string) error {
 // through an os.Root on the reports directory, so no symbolic link leads it
 // elsewhere.
 func (r *runner) collectReports(ctx context.Context, ref gateway.Reference, res *GateResult) error {
-	if err := CheckReportsDir(r.opts.ReportsDir, r.opts.ContextDir, []string{res.Gate}); err != nil {
+	name := reportsName(res)
+	if err := CheckReportsDir(r.opts.ReportsDir, r.opts.ContextDir, []string{name}); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(r.opts.ReportsDir, 0o755); err != nil {
@@ -164,7 +165,7 @@ func (r *runner) collectReports(ctx context.Context, ref gateway.Reference, res 
 		return err
 	}
 	defer root.Close()
-	tmp := "." + res.Gate + ".tmp-" + randomSuffix()
+	tmp := "." + name + ".tmp-" + randomSuffix()
 	if err := root.Mkdir(tmp, 0o755); err != nil {
 		return err
 	}
@@ -180,10 +181,10 @@ func (r *runner) collectReports(ctx context.Context, ref gateway.Reference, res 
 	if err := root.WriteFile(path.Join(tmp, ReportsMarker), []byte("written by stagebuild; a later run replaces this directory\n"), 0o644); err != nil {
 		return err
 	}
-	if err := replaceGateDir(root, tmp, res.Gate); err != nil {
+	if err := replaceGateDir(root, tmp, name); err != nil {
 		return err
 	}
-	dest := filepath.Join(r.opts.ReportsDir, res.Gate)
+	dest := filepath.Join(r.opts.ReportsDir, name)
 	res.ReportsDir = dest
 	for i := range xmls {
 		xmls[i] = filepath.Join(dest, xmls[i])
@@ -194,6 +195,16 @@ func (r *runner) collectReports(ctx context.Context, ref gateway.Reference, res 
 	}
 	res.Summary = sum
 	return nil
+}
+
+// reportsName is the directory a gate's reports go to under --reports: the
+// gate's name, and in a multi-platform build the gate's name and platform
+// ("tests-linux_arm64"), as buildx names a platform's directory.
+func reportsName(g *GateResult) string {
+	if g.Platform == "" {
+		return g.Gate
+	}
+	return g.Gate + "-" + strings.ReplaceAll(g.Platform, "/", "_")
 }
 
 // replaceGateDir moves tmp to gate inside root, removing an earlier run's

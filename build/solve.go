@@ -33,8 +33,12 @@ type Options struct {
 	Progress    string
 	ProgressOut io.Writer
 	// Stdout receives outputs with dest=-.
-	Stdout   io.Writer
-	Platform ocispecs.Platform
+	Stdout io.Writer
+	// Platform is the platform built; Platforms, when it holds more than
+	// one, the platforms built instead, each with its own gates and
+	// checks, into one multi-platform result (an index).
+	Platform  ocispecs.Platform
+	Platforms []ocispecs.Platform
 	// ReportsDir receives each gate's reports in ReportsDir/<gate>/.
 	ReportsDir string
 	// RerunTests runs every test command again instead of reusing a cached
@@ -125,7 +129,7 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 	if err := CheckMounts(opts.Plan, opts.Secrets, opts.SSH); err != nil {
 		return nil, err
 	}
-	opts = opts.Host.apply(opts)
+	opts = opts.Host.apply(opts).onePlatform()
 	if opts.ReportsDir == "" {
 		opts.ReportsDir = DefaultReportsDir
 	}
@@ -187,8 +191,8 @@ func combine(errs []error) error {
 		case err == nil:
 		case errors.As(err, &ge):
 			for _, g := range ge.Gates {
-				if !seen[g.Gate] {
-					seen[g.Gate] = true
+				if !seen[g.Name()] {
+					seen[g.Name()] = true
 					gate.Gates = append(gate.Gates, g)
 				}
 			}

@@ -142,22 +142,28 @@ func describeImageOutput(o buildflags.Output) string {
 func (r *runner) exportCacheOnly(ctx context.Context, c Client, so client.SolveOpt, t plan.Target) error {
 	so.Exports = nil
 	build := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
-		s, err := r.newSession(ctx, gw)
-		if err != nil {
-			return nil, err
-		}
-		// One result holding the target and the gates' verdicts: a merge,
-		// whose inputs' chains a mode=max export includes.
-		states := []llb.State{s.graph.Stage(t.Stage).State}
-		for _, g := range t.Gates {
-			states = append(states, s.graph.Stage(g).Result)
-		}
-		ref, err := s.solve(ctx, llb.Merge(states, llb.WithCustomName("[internal] cache export after a failed gate")))
-		if err != nil {
-			return nil, err
-		}
 		out := gateway.NewResult()
-		out.SetRef(ref)
+		for _, p := range r.platformList() {
+			s, err := r.newSession(ctx, gw, p)
+			if err != nil {
+				return nil, err
+			}
+			// One result holding the target and the gates' verdicts: a merge,
+			// whose inputs' chains a mode=max export includes.
+			states := []llb.State{s.graph.Stage(t.Stage).State}
+			for _, g := range t.Gates {
+				states = append(states, s.graph.Stage(g).Result)
+			}
+			ref, err := s.solve(ctx, llb.Merge(states, llb.WithCustomName("[internal] cache export after a failed gate")))
+			if err != nil {
+				return nil, err
+			}
+			if len(r.opts.Platforms) > 1 {
+				out.AddRef(PlatformID(p), ref) // every platform's cache
+			} else {
+				out.SetRef(ref)
+			}
+		}
 		return out, nil
 	}
 	_, err := c.Build(ctx, so, "stagebuild", build, r.prog.channel())

@@ -202,7 +202,7 @@ func (o *BuildOptions) request(s Streams) stagebuild.BuildRequest {
 		Progress: o.Progress, ProgressOut: s.Err, Stdout: s.Out,
 		ReportsDir: o.ReportsDir, RerunTests: o.RerunTests, CacheFrom: o.CacheFrom, CacheTo: o.CacheTo,
 		Secrets: o.Buildx.Secrets, SSH: o.Buildx.SSH, Pull: o.Buildx.Pull, NoCache: o.Buildx.NoCache,
-		NoCacheFilter: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Debug: o.Debug,
+		NoCacheFilter: o.Buildx.NoCacheFilter, Labels: o.Buildx.Labels, Debug: o.Debug, Platforms: o.Buildx.Platforms,
 		Connect: stagebuild.Dial(daemon.Options{Addr: o.Addr, TLS: o.Buildx.TLS}, s.Err),
 	}
 }

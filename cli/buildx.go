@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 
 	"github.com/stagebuild/stagebuild/buildflags"
@@ -20,12 +21,15 @@ type BuildxOptions struct {
 	Labels        map[string]string
 	Annotations   map[string]string
 	Load          bool
+	// Platforms are --platform; none means the default platform.
+	Platforms []ocispecs.Platform
 }
 
 type buildxFlags struct {
 	tls                         daemon.TLS
 	secrets, ssh, noCacheFilter []string
 	labels, annotations         []string
+	platforms                   []string
 	pull, noCache, load         bool
 	metadataFile                string
 }
@@ -33,6 +37,7 @@ type buildxFlags struct {
 func (f *buildxFlags) register(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&f.secrets, "secret", nil, "secret for run steps that declare it: id=ID,src=PATH | id=ID,env=VAR; repeatable")
 	fl.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent or keys for run steps that declare ssh: default | ID=PATH[,PATH]; repeatable")
+	fl.StringArrayVar(&f.platforms, "platform", nil, "target platforms, comma-separated: linux/amd64,linux/arm64; repeatable (default: this machine's)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "run every step again")
 	fl.StringArrayVar(&f.noCacheFilter, "no-cache-filter", nil, "run this stage's steps again; repeatable")
 	fl.BoolVar(&f.pull, "pull", false, "always resolve and fetch base images from their registry")
@@ -64,6 +69,9 @@ func (f *buildxFlags) options() (BuildxOptions, error) {
 		o.SSH = append(o.SSH, c)
 	}
 	var err error
+	if o.Platforms, err = buildflags.ParsePlatforms(f.platforms); err != nil {
+		return o, err
+	}
 	if o.Labels, err = buildflags.KeyValues("--label", f.labels); err != nil {
 		return o, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
@@ -61,6 +62,9 @@ func TestBuildOptions(t *testing.T) {
 		{"--build-arg", []string{"--build-arg", "PYTHON_IMAGE=python:3.12", "--build-arg", "EMPTY=", "--build-arg", "X=a=b"},
 			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto",
 				BuildArgs: map[string]string{"PYTHON_IMAGE": "python:3.12", "EMPTY": "", "X": "a=b"}}},
+		{"--platform", []string{"--platform", "linux/amd64,linux/arm64/v8", "--platform", "linux/arm/v7"},
+			BuildOptions{File: "stagebuild.yaml", ContextDir: ".", Progress: "auto", Buildx: BuildxOptions{Platforms: []ocispecs.Platform{
+				{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}, {OS: "linux", Architecture: "arm", Variant: "v7"}}}}},
 		{"gates and cache", []string{"--reports", "out/r", "--rerun-tests", "--annotations", "github",
 			"--cache-from", "type=local,src=c", "--cache-from", "reg.example/app:cache",
 			"--cache-to", "type=registry,ref=reg.example/app:cache,mode=max", "--cache-to", "type=inline"},
@@ -112,6 +116,7 @@ func TestBuildUsageErrors(t *testing.T) {
 		{"cache type", []string{"--cache-to", "type=gha"}, `--cache-to "type=gha": unsupported cache type "gha" (use one of registry, local, inline)`},
 		{"local cache without dir", []string{"--cache-from", "type=local,dest=x"}, `--cache-from "type=local,dest=x": type=local needs src=DIR`},
 		{"cache mode", []string{"--cache-to", "type=local,dest=x,mode=all"}, `--cache-to "type=local,dest=x,mode=all": mode=all: use mode=min or mode=max`},
+		{"bad --platform", []string{"--platform", "linux/amd64,bogus"}, `--platform "bogus": not a platform (write OS/ARCH[/VARIANT], for example linux/arm64)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

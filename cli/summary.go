@@ -66,7 +66,11 @@ func gateVerdicts(names []string, results []*build.GateResult) string {
 	}
 	byName := map[string]*build.GateResult{}
 	for _, g := range results {
-		byName[g.Gate] = g
+		// With several platforms, a gate that did not pass on one did not
+		// pass.
+		if prev := byName[g.Gate]; prev == nil || prev.Passed {
+			byName[g.Gate] = g
+		}
 	}
 	var passed, advisory, other []string
 	for _, n := range names {
@@ -100,7 +104,7 @@ func printGate(s Streams, g *build.GateResult) {
 	case !g.Passed:
 		status = "FAILED"
 	}
-	line := fmt.Sprintf("stagebuild: gate %s %s in %s", g.Gate, status, g.Duration.Round(10*time.Millisecond))
+	line := fmt.Sprintf("stagebuild: gate %s %s in %s", g.Name(), status, g.Duration.Round(10*time.Millisecond))
 	if sum := g.Summary; sum != nil {
 		line += fmt.Sprintf(": %d passed, %d failed, %d errors, %d skipped", sum.Passed, sum.Failed, sum.Errors, sum.Skipped)
 	}
@@ -129,7 +133,7 @@ func printGate(s Streams, g *build.GateResult) {
 		}
 		return
 	}
-	fmt.Fprintf(s.Err, "------ gate %s: %s (exit code %d) ------\n", g.Gate, g.Command, g.ExitCode)
+	fmt.Fprintf(s.Err, "------ gate %s: %s (exit code %d) ------\n", g.Name(), g.Command, g.ExitCode)
 	for _, l := range g.Log {
 		fmt.Fprintln(s.Err, l)
 	}

@@ -99,6 +99,9 @@ func Build(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 			o.Platform = *platform
 		}
 		r, err := build.Frontend(ctx, gw, o, sessionID)
+		if err != nil && bc.MultiPlatformRequested {
+			return nil, nil, nil, fmt.Errorf("platform %s: %w", build.PlatformID(o.Platform), err)
+		}
 		if err != nil {
 			return nil, nil, nil, err
 		}

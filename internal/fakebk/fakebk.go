@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/moby/buildkit/client"
@@ -32,6 +33,9 @@ type BuildKit struct {
 	// Exits maps a test command to the exit code its gate records; a
 	// command not in it passes.
 	Exits map[string]int
+	// ArchExits are Exits for one architecture's solves only, keyed
+	// "ARCH:command" ("arm64:run-the-unit-tests").
+	ArchExits map[string]int
 	// Errors maps a test command to the error its step's solve fails with
 	// (the test step of an infrastructure failure, say); it wins over
 	// Exits.
@@ -44,6 +48,7 @@ type BuildKit struct {
 	// exported lists, per Build, the export types that ran.
 	exported [][]string
 	builds   int
+	results  []*gateway.Result
 }
 
 func (f *BuildKit) Build(ctx context.Context, opt client.SolveOpt, product string, fn gateway.BuildFunc,
@@ -58,9 +63,12 @@ func (f *BuildKit) Build(ctx context.Context, opt client.SolveOpt, product strin
 	if err != nil {
 		return nil, err
 	}
-	if res == nil || res.Ref == nil {
+	if res == nil || (res.Ref == nil && len(res.Refs) == 0) {
 		return nil, errors.New("fake buildkit: the build function returned no ref")
 	}
+	f.mu.Lock()
+	f.results = append(f.results, res)
+	f.mu.Unlock()
 	manifest := f.Manifest
 	if manifest == "" {
 		manifest = Digest
@@ -104,6 +112,13 @@ func (f *BuildKit) Exports() [][]string {
 	return append([][]string(nil), f.exported...)
 }
 
+// Results lists the results the build functions returned, in order.
+func (f *BuildKit) Results() []*gateway.Result {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*gateway.Result(nil), f.results...)
+}
+
 // Digest is the image digest every export reports.
 const Digest = "sha256:" + zeros
 
@@ -129,6 +144,13 @@ func (g *gatewayClient) Solve(ctx context.Context, req gateway.SolveRequest) (*g
 			}
 			for cmd, code := range g.f.Exits {
 				if bytes.Contains(op, []byte(cmd)) {
+					r.exit = code
+				}
+			}
+			for key, code := range g.f.ArchExits {
+				arch, cmd, _ := strings.Cut(key, ":")
+				var o pb.Op
+				if bytes.Contains(op, []byte(cmd)) && o.UnmarshalVT(op) == nil && o.Platform != nil && o.Platform.Architecture == arch {
 					r.exit = code
 				}
 			}
