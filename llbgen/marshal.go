@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/moby/buildkit/client/llb"
@@ -20,6 +21,14 @@ import (
 // chain of stages below it (99 gates over a 400-stage chain took seconds).
 // Here every definition shares one Constraints and one record per vertex,
 // and a definition is a walk over those records.
+//
+// The walk itself is linear in the definition's size, and most of it is
+// the metadata map. Gates branch off one chain, so where a definition's
+// first-input spine meets the spine of an earlier one, the marshaller
+// keeps a snapshot of that walk so far (the closure of the meeting vertex,
+// which llb's depth-first order emits first); a later definition whose
+// spine reaches that vertex starts from a copy of the snapshot instead of
+// walking and hashing the whole chain below it again.
 type marshaller struct {
 	c  *llb.Constraints
 	mu sync.Mutex
@@ -28,10 +37,18 @@ type marshaller struct {
 	ops     map[llb.Vertex]*marshalled
 	digests map[digest.Digest]*opDigest
 	// walk numbers the definitions marshalled, so a record can tell whether
-	// the current one has visited it; order is the current one's ops.
-	walk  int
-	order []*marshalled
+	// the current one has visited it; cur is the current one so far.
+	walk int
+	cur  walkState
+	// base is the op the current walk starts from a snapshot of, snapAt
+	// the one it snapshots; snaps are the ops holding one, oldest first.
+	base, snapAt *marshalled
+	snaps        []*marshalled
 }
+
+// maxSnapshots bounds the snapshots kept: each holds a metadata map as
+// large as its closure. Gates marshalled in chain order need one or two.
+const maxSnapshots = 8
 
 // marshalled is one vertex's op: its digest and bytes, its metadata as a
 // definition first records it, and its inputs.
@@ -40,6 +57,8 @@ type marshalled struct {
 	meta   *llb.OpMetadata
 	inputs []*marshalled
 	walked int // the last walk that visited it
+	spined int // the last walk whose first-input spine went through it
+	snap   *walkState
 }
 
 // opDigest is one marshalled op, whichever vertices give it.
@@ -47,6 +66,16 @@ type opDigest struct {
 	dgst   digest.Digest
 	dt     []byte
 	walked int // the last walk that added it to a definition
+}
+
+// walkState is a definition being collected: the ops visited, in order,
+// the definition's ops and metadata, and what the metadata asks of the
+// definition's capabilities.
+type walkState struct {
+	order                                 []*marshalled
+	def                                   [][]byte
+	meta                                  map[digest.Digest]llb.OpMetadata
+	ignoreCache, description, exportCache bool
 }
 
 func newMarshaller(c *llb.Constraints) *marshaller {
@@ -67,9 +96,14 @@ func (m *marshaller) marshal(ctx context.Context, st llb.State) (*llb.Definition
 		return def, err
 	}
 	m.walk++
-	m.order = m.order[:0]
+	m.spine(root)
+	m.cur = walkState{}
 	m.collect(root)
-	m.fill(def)
+	w := &m.cur
+	if w.meta == nil {
+		w.meta = map[digest.Digest]llb.OpMetadata{}
+	}
+	def.Def, def.Metadata = w.def, w.meta
 
 	inp, err := out.ToInput(ctx, c)
 	if err != nil {
@@ -83,21 +117,43 @@ func (m *marshaller) marshal(ctx context.Context, st llb.State) (*llb.Definition
 	dgst := digest.FromBytes(dt)
 	md := def.Metadata[dgst]
 	md.Caps = map[apicaps.CapID]bool{pb.CapConstraints: true, pb.CapPlatform: true}
-	for _, m := range def.Metadata {
-		if m.IgnoreCache {
-			md.Caps[pb.CapMetaIgnoreCache] = true
-		}
-		if m.Description != nil {
-			md.Caps[pb.CapMetaDescription] = true
-		}
-		if m.ExportCache != nil {
-			md.Caps[pb.CapMetaExportCache] = true
-		}
+	// As llb's marshal does over every entry of def.Metadata: the flags
+	// collected say what those entries hold, the final op's own included.
+	if w.ignoreCache || md.IgnoreCache {
+		md.Caps[pb.CapMetaIgnoreCache] = true
+	}
+	if w.description || md.Description != nil {
+		md.Caps[pb.CapMetaDescription] = true
+	}
+	if w.exportCache || md.ExportCache != nil {
+		md.Caps[pb.CapMetaExportCache] = true
 	}
 	def.Metadata[dgst] = md
 	// llbgen sets no source locations; llb would list every op with none.
 	def.Source = &pb.Source{}
+	m.cur = walkState{}
 	return def, nil
+}
+
+// spine follows root's first inputs, the ops llb's depth-first walk
+// enters before it emits any: down to the first that holds a snapshot
+// (m.base), noting the first that an earlier walk's spine went through
+// (m.snapAt), where this definition leaves what an earlier one had.
+func (m *marshaller) spine(root *marshalled) {
+	m.base, m.snapAt = nil, nil
+	for op := root; op != nil; op = op.inputs[0] {
+		if op.snap != nil {
+			m.base = op
+			return
+		}
+		if m.snapAt == nil && op.spined != 0 {
+			m.snapAt = op
+		}
+		op.spined = m.walk
+		if len(op.inputs) == 0 {
+			return
+		}
+	}
 }
 
 // op marshals a vertex and its inputs, or returns what it gave before.
@@ -134,42 +190,99 @@ func (m *marshaller) op(ctx context.Context, v llb.Vertex) (*marshalled, error) 
 	return op, nil
 }
 
-// collect appends op's inputs and then op to m.order, each once per walk:
-// the order llb's marshal visits them in.
+// collect adds op's inputs and then op to the current definition, each
+// once per walk: the order llb's marshal visits them in.
 func (m *marshaller) collect(op *marshalled) {
 	if op.walked == m.walk {
+		return
+	}
+	if op == m.base && len(m.cur.order) == 0 {
+		m.restore(op)
 		return
 	}
 	for _, in := range op.inputs {
 		m.collect(in)
 	}
 	op.walked = m.walk
-	m.order = append(m.order, op)
+	m.add(op)
+	if op == m.snapAt {
+		m.snapshot(op)
+	}
 }
 
-// fill records the collected ops in def: each digest's op once, its
+// add records op in the current definition: each digest's op once, its
 // metadata merged over the vertices that have it, as llb's marshal does.
-func (m *marshaller) fill(def *llb.Definition) {
-	def.Metadata = make(map[digest.Digest]llb.OpMetadata, len(m.order)+1)
-	def.Def = make([][]byte, 0, len(m.order)+1)
-	for _, op := range m.order {
-		dup := op.d.walked == m.walk
-		switch {
-		case op.meta == nil:
-		case dup:
+func (m *marshaller) add(op *marshalled) {
+	w := &m.cur
+	if w.meta == nil {
+		w.meta = map[digest.Digest]llb.OpMetadata{}
+	}
+	w.order = append(w.order, op)
+	dup := op.d.walked == m.walk
+	if meta := op.meta; meta != nil {
+		w.ignoreCache = w.ignoreCache || meta.IgnoreCache
+		w.description = w.description || meta.Description != nil
+		w.exportCache = w.exportCache || meta.ExportCache != nil
+		if dup {
 			// Two vertices with one digest: merge into a copy, since the
 			// recorded metadata is shared by every definition.
-			had := def.Metadata[op.d.dgst]
+			had := w.meta[op.d.dgst]
 			had.Description, had.Caps = maps.Clone(had.Description), maps.Clone(had.Caps)
-			def.Metadata[op.d.dgst] = mergeMetadata(had, *op.meta)
-		default:
-			def.Metadata[op.d.dgst] = *op.meta
-		}
-		if !dup {
-			op.d.walked = m.walk
-			def.Def = append(def.Def, op.d.dt)
+			w.meta[op.d.dgst] = mergeMetadata(had, *meta)
+		} else {
+			w.meta[op.d.dgst] = *meta
 		}
 	}
+	if !dup {
+		op.d.walked = m.walk
+		w.def = append(w.def, op.d.dt)
+	}
+}
+
+// snapshot keeps the current definition, the closure of op, for later
+// walks that reach op first, and goes on with a copy of its metadata. The
+// snapshot's slices are the current ones capped at their length, so that
+// appending to them copies (and the definition's Def is its caller's to
+// append to, not to write into).
+func (m *marshaller) snapshot(op *marshalled) {
+	w := m.cur
+	op.snap = &walkState{order: w.order[:len(w.order):len(w.order)], def: w.def[:len(w.def):len(w.def)], meta: w.meta,
+		ignoreCache: w.ignoreCache, description: w.description, exportCache: w.exportCache}
+	m.snaps = append(m.snaps, op)
+	if len(m.snaps) > maxSnapshots {
+		m.drop(m.snaps[0])
+	}
+	m.cur.meta = maps.Clone(w.meta)
+}
+
+// restore starts the current definition from a snapshot: its ops visited
+// in this walk, and its definition and metadata. When this walk takes a
+// snapshot of its own further up the same spine, which holds all of this
+// one, it takes this one's metadata over; otherwise it copies it (a
+// definition's metadata is its caller's to keep).
+func (m *marshaller) restore(op *marshalled) {
+	s := op.snap
+	for _, o := range s.order {
+		o.walked = m.walk
+		o.d.walked = m.walk
+	}
+	// Room for the ops above the snapshot: a gate's own and the stages
+	// between it and the last gate's.
+	const room = 32
+	m.cur = *s
+	m.cur.order = append(make([]*marshalled, 0, len(s.order)+room), s.order...)
+	m.cur.def = append(make([][]byte, 0, len(s.def)+room), s.def...)
+	if m.snapAt != nil {
+		m.drop(op)
+	} else {
+		m.cur.meta = maps.Clone(s.meta)
+	}
+}
+
+// drop forgets op's snapshot.
+func (m *marshaller) drop(op *marshalled) {
+	op.snap = nil
+	m.snaps = slices.DeleteFunc(m.snaps, func(o *marshalled) bool { return o == op })
 }
 
 // mergeMetadata is llb's: what two vertices with one digest ask for.

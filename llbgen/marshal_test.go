@@ -2,11 +2,15 @@ package llbgen
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"testing/fstest"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/stagebuild/stagebuild/pipeline"
 )
 
 // The graph's marshalling, which marshals each vertex once for all its
@@ -101,5 +105,48 @@ func TestMarshalConcurrently(t *testing.T) {
 		if !proto.Equal(got[i], want[i]) {
 			t.Errorf("state %d: concurrent definition differs", i)
 		}
+	}
+}
+
+// Gates branching off one long chain, marshalled in an order that reuses,
+// skips back over and outlives the marshaller's snapshots, each give what
+// llb's marshal gives. A stale snapshot would leave ops out or in.
+func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
+	ctx := context.Background()
+	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := makePlan(t, p, fstest.MapFS{}, "service")
+	g, err := Generate(pl, Options{Platform: benchPlatform, LocalUniqueID: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, n := range []int{3, 0, 1, 2, 9, 8, 40, 39, 30, 20, 10, 11, 12, 98, 5, 1} {
+		order = append(order, fmt.Sprintf("t%03d", n))
+	}
+	order = append(order, "service", "c397", "t097")
+	for i, name := range order {
+		st := g.Stage(name).State
+		if g.Stage(name).Gate {
+			st = g.Stage(name).Result
+		}
+		got, err := g.MarshalState(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPB := want.ToPB()
+		wantPB.Source = &pb.Source{}
+		if !proto.Equal(got.ToPB(), wantPB) {
+			t.Errorf("%d: %s: definition differs from llb's (%d ops, want %d)", i, name, len(got.Def), len(want.Def))
+		}
+	}
+	if len(g.marshaller.snaps) == 0 {
+		t.Errorf("no snapshots taken")
 	}
 }

@@ -42,6 +42,7 @@ type Sourced struct {
 // it. Test-side stages are the ancestors of its gates that are not its own
 // ancestors, and every stage built from those (localdev and the like).
 func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
+	wd := newWorkdirs(p)
 	for i := range plan.Stages {
 		st := &plan.Stages[i]
 		s := p.Stage(st.Name)
@@ -89,7 +90,7 @@ func planPurity(p *pipeline.Pipeline, plan *Plan, fsys *contextFS) error {
 				if c.From.Value != "" || copied[src] {
 					continue // a copy from a stage brings that stage's files, judged there
 				}
-				if dest := copyDest(p, o, c); dest != "" {
+				if dest := copyDest(wd, o, c); dest != "" {
 					pur.Paths = append(pur.Paths, dest)
 				}
 				if !isRequirements(src) {
@@ -168,7 +169,7 @@ func lineage(p *pipeline.Pipeline, name string) map[string]bool {
 
 // copyDest is the absolute image path a copy writes, or "" when it is
 // relative to a workdir the pipeline does not declare.
-func copyDest(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
+func copyDest(wd *workdirs, s *pipeline.Stage, c pipeline.Copy) string {
 	dest := c.To.Value
 	if dest == "" {
 		dest = path.Clean(c.Src.Value)
@@ -176,15 +177,46 @@ func copyDest(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
 	if path.IsAbs(dest) {
 		return path.Clean(dest)
 	}
-	for st := s; st != nil; st = p.Stage(st.FromStage) {
-		if st.Workdir.Value != "" {
-			return path.Join(st.Workdir.Value, dest)
-		}
-		if st.FromStage == "" {
-			break
-		}
+	if w := wd.of(s); w != "" {
+		return path.Join(w, dest)
 	}
 	return ""
+}
+
+// workdirs finds the workdir each stage declares or inherits from the
+// stages it is built from, walking each chain of bases once (a chain of
+// 400 stages would otherwise be walked from every stage on it).
+type workdirs struct {
+	p    *pipeline.Pipeline
+	memo map[*pipeline.Stage]string
+}
+
+func newWorkdirs(p *pipeline.Pipeline) *workdirs {
+	return &workdirs{p: p, memo: map[*pipeline.Stage]string{}}
+}
+
+// of is the workdir s declares or inherits, or "" when none does.
+func (w *workdirs) of(s *pipeline.Stage) string {
+	var chain []*pipeline.Stage
+	found := ""
+	for st := s; st != nil; st = w.p.Stage(st.FromStage) {
+		if v, ok := w.memo[st]; ok {
+			found = v
+			break
+		}
+		chain = append(chain, st)
+		if st.Workdir.Value != "" {
+			found = st.Workdir.Value
+			break
+		}
+		if st.FromStage == "" || len(chain) > len(w.p.Stages) {
+			break // no base, or a cycle (validation reports it)
+		}
+	}
+	for _, st := range chain {
+		w.memo[st] = found
+	}
+	return found
 }
 
 // isRequirements tells pip requirements files by name.

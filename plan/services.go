@@ -134,11 +134,17 @@ func planService(p *pipeline.Pipeline, s *pipeline.Service, ps *patterns) Servic
 // orderForServices orders the stages so that each comes after its base and,
 // for a gate, after the stages its services run: the gate's test mounts them.
 func orderForServices(plan *Plan) []Stage {
-	var out []Stage
+	out := make([]Stage, 0, len(plan.Stages))
+	byName := make(map[string]*Stage, len(plan.Stages))
+	for i := range plan.Stages {
+		if _, dup := byName[plan.Stages[i].Name]; !dup {
+			byName[plan.Stages[i].Name] = &plan.Stages[i] // the first, as Plan.Stage finds
+		}
+	}
 	done := map[string]bool{}
 	var visit func(name string)
 	visit = func(name string) {
-		st := plan.Stage(name)
+		st := byName[name]
 		if st == nil || done[name] {
 			return
 		}

@@ -13,24 +13,30 @@ import (
 // has it, whichever targets a build asks for. Other copies are plain
 // copies: a merge costs more than a copy when there is nothing to share.
 func markSharedLayers(p *pipeline.Pipeline, plan *Plan) {
+	wd := newWorkdirs(p)
 	count := map[string]int{}
+	keys := make(map[*pipeline.Stage][]string, len(p.Stages)) // per copy; "" when not plain
 	for _, s := range p.Stages {
-		for _, c := range s.Copy {
+		ks := make([]string, len(s.Copy))
+		for i, c := range s.Copy {
 			if plainCopy(c) {
-				count[copyKey(p, s, c)]++
+				ks[i] = copyKey(wd, s, c)
+				count[ks[i]]++
 			}
 		}
+		keys[s] = ks
 	}
 	for i := range plan.Stages {
 		st := &plan.Stages[i]
 		s := p.Stage(st.Name)
+		ks := keys[s]
 		for j := range st.Steps {
 			step := &st.Steps[j]
 			if step.Kind != StepCopy {
 				continue
 			}
-			for _, c := range s.Copy {
-				if c.Pos.String() == step.Source && plainCopy(c) && count[copyKey(p, s, c)] > 1 {
+			for k, c := range s.Copy {
+				if ks[k] != "" && count[ks[k]] > 1 && c.Pos.String() == step.Source {
 					step.SharedLayer = true
 				}
 			}
@@ -40,13 +46,13 @@ func markSharedLayers(p *pipeline.Pipeline, plan *Plan) {
 
 // copyKey names what a copy writes: its source and its destination,
 // resolved against the workdir the stage declares or inherits from a stage.
-func copyKey(p *pipeline.Pipeline, s *pipeline.Stage, c pipeline.Copy) string {
+func copyKey(wd *workdirs, s *pipeline.Stage, c pipeline.Copy) string {
 	src := path.Clean(c.Src.Value)
 	dest := c.To.Value
 	if dest == "" {
 		dest = src
 	}
-	if abs := copyDest(p, s, c); abs != "" {
+	if abs := copyDest(wd, s, c); abs != "" {
 		dest = abs
 	}
 	return src + "\x00" + dest
