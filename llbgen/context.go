@@ -1,6 +1,7 @@
 package llbgen
 
 import (
+	"encoding/json"
 	"path"
 	"strings"
 
@@ -20,14 +21,30 @@ type contextSources struct {
 	hint    string
 	session string
 	bySrc   map[string]llb.State
+	// excludes is llb.ExcludePatterns of the plan's excludes, marshalled
+	// once for every source rather than once per source.
+	excludes llb.LocalOption
 }
+
+// excludePatterns sets a local source's exclude patterns as
+// llb.ExcludePatterns does, from patterns already in its JSON form.
+type excludePatterns string
+
+func (e excludePatterns) SetLocalOption(li *llb.LocalInfo) { li.ExcludePatterns = string(e) }
 
 func (c *contextSources) forCopy(src string) llb.State {
 	if st, ok := c.bySrc[src]; ok {
 		return st
 	}
+	if c.excludes == nil {
+		c.excludes = llb.ExcludePatterns(nil)
+		if ex := c.pl.Context.Excludes; len(ex) > 0 {
+			dt, _ := json.Marshal(ex) // as llb.ExcludePatterns: empty on error
+			c.excludes = excludePatterns(dt)
+		}
+	}
 	opts := []llb.LocalOption{
-		llb.ExcludePatterns(c.pl.Context.Excludes),
+		c.excludes,
 		llb.SharedKeyHint(c.hint + ":" + digest.FromString(src).Encoded()[:12]),
 		llb.WithCustomName("[context] " + src),
 	}

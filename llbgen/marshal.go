@@ -183,7 +183,12 @@ func (m *marshaller) op(ctx context.Context, v llb.Vertex) (*marshalled, error) 
 		m.digests[dgst] = op.d
 	}
 	if opMeta != nil {
-		meta := mergeMetadata(llb.OpMetadata{}, llb.NewOpMetadata(opMeta))
+		// As llb's mergeMetadata into an empty entry gives, without copying
+		// the maps: no definition writes into them (add merges into copies).
+		meta := llb.NewOpMetadata(opMeta)
+		if len(meta.Description) == 0 {
+			meta.Description = nil
+		}
 		op.meta = &meta
 	}
 	m.ops[v] = op
