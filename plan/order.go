@@ -5,6 +5,7 @@ import (
 	"github.com/stagebuild/stagebuild/manifest"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -117,9 +118,12 @@ func orderStage(s *pipeline.Stage, st *Stage) []string {
 		st.Steps = append(append(append(st.Steps, manifests...), runs...), sources...)
 	default:
 		// Keep the declared order: copies first, in file order.
+		copies := append(append(make([]Step, 0, len(manifests)+len(sources)), manifests...), sources...)
+		st.Steps = slices.Grow(st.Steps, len(copies)+len(runs))
 		for _, c := range s.Copy {
-			for _, step := range append(append([]Step{}, manifests...), sources...) {
-				if step.Source == c.Pos.String() {
+			pos := c.Pos.String()
+			for _, step := range copies {
+				if step.Source == pos {
 					st.Steps = append(st.Steps, step)
 				}
 			}
