@@ -9,6 +9,10 @@
 //   - locally built base images in that registry: library/python:3.11-slim-bookworm
 //     (debootstrap, host CAs trusted, tars cached by recipe hash under
 //     StateDir()/testenv/images) and library/busybox:latest;
+//   - QEMU for arm64: Debian's qemu-user-static, its aarch64 binfmt_misc
+//     handler registered with the fix-binary flag, and MultiarchBusybox
+//     (library/busybox-multiarch:latest, an index of linux/amd64 and
+//     linux/arm64; the arm64 busybox-static .deb fetched once with apt);
 //   - StateDir()/buildkitd.toml, a copy of buildkitd.toml, which makes
 //     docker.io resolve through the local registry;
 //   - a dockerd of its own (Debian's docker.io, apt-installed if missing) on

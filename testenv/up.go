@@ -95,6 +95,8 @@ func Up(ctx context.Context, opts Options) (*Env, error) {
 		{"registry", func() error { return ensureRegistry(ctx, p, root, state) }},
 		{"python image", func() error { return ensureSpec(ctx, p, state, pythonImage) }},
 		{"busybox image", func() error { return ensureSpec(ctx, p, state, busyboxImage) }},
+		{"qemu (arm64)", func() error { return ensureQEMU(ctx, p) }},
+		{"multiarch busybox", func() error { return ensureMultiarchBusybox(ctx, p, state) }},
 		{"python noca image", func() error { return ensureSpec(ctx, p, state, pythonNoCAImage) }},
 		{"buildkitd config", func() error { return installBuildkitdConfig(p, env.BuildkitdConfig) }},
 		{"docker engine", func() error { return ensureDocker(ctx, p, state) }},
