@@ -59,9 +59,10 @@ func Frontend(ctx context.Context, gw gateway.Client, opts Options, sessionID st
 }
 
 // withServicesEnv is, in a frontend, the gate's stage generated again once
-// its services are ready, with their env file mounted as a file: a
-// frontend serves no session secrets. The file holds the run's ports, so
-// the verdict is reused only while the daemon's side hands out the same.
+// its services are ready, with their env in the test's proxy env
+// (llbgen.ServicesEnvProxyVar): a frontend serves no session secrets, and
+// the proxy env is, like a secret, in no cache key, so a passing or
+// failing verdict is reused whatever ports this run got.
 func (s *gwSession) withServicesEnv(ctx context.Context, gate string, svc *services.Gate) (*llbgen.Stage, error) {
 	env, err := svc.EnvFile(ctx)
 	if err != nil {
@@ -72,6 +73,34 @@ func (s *gwSession) withServicesEnv(ctx context.Context, gate string, svc *servi
 		return nil, err
 	}
 	return g.Stage(gate), nil
+}
+
+// chainServicesEnv is, in a frontend, for a target built from gates with
+// services (their tests run in the target's own solve): it starts those
+// services, waits until they are ready, and generates the session's graph
+// again with their env, before anything of the session is solved. The
+// returned chain's End releases them.
+func (s *gwSession) chainServicesEnv(ctx context.Context, stage string) (services.Chain, error) {
+	chain := s.r.svc.StartChain(ctx, s, stage)
+	if len(chain) == 0 {
+		return nil, nil
+	}
+	env := map[string][]byte{}
+	for _, gs := range chain {
+		b, err := gs.EnvFile(ctx)
+		if err != nil {
+			return chain, gs.Explain(err)
+		}
+		env[gs.Name()] = b
+	}
+	// Every service is ready: none of their goroutines reads the graph
+	// any more, and no solve of the session has started.
+	g, err := s.generate(ctx, env)
+	if err != nil {
+		return chain, err
+	}
+	s.graph = g
+	return chain, nil
 }
 
 // FrontendGateError is a GateError as the frontend reports it: one message

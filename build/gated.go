@@ -57,6 +57,15 @@ func (r *runner) gatedPlatform(ctx context.Context, gw gateway.Client, t plan.Ta
 	if s.graph, err = s.generate(ctx, nil); err != nil {
 		return pb, err
 	}
+	if r.frontend {
+		// A frontend's target built from gates with services gets their
+		// env before its solve (frontend.go).
+		chain, err := s.chainServicesEnv(ctx, t.Stage)
+		defer chain.End()
+		if err != nil {
+			return pb, err
+		}
+	}
 	// The gates' services run until the last gate of this session that
 	// needs them ends (package services).
 	r.svc.Claim(s, t.Gates)
@@ -72,8 +81,11 @@ func (r *runner) gatedPlatform(ctx context.Context, gw gateway.Client, t plan.Ta
 	wg.Add(1 + len(t.Gates))
 	go func() {
 		defer wg.Done()
-		// A gate among the target's own stages runs its test in this solve.
-		defer r.svc.StartChain(ctx, s, t.Stage).End()
+		// A gate among the target's own stages runs its test in this solve
+		// (a frontend started their services above).
+		if !r.frontend {
+			defer r.svc.StartChain(ctx, s, t.Stage).End()
+		}
 		if ref, imageErr = s.solve(ctx, s.graph.Stage(t.Stage).State); imageErr == nil {
 			if checks, imageErr = s.runChecks(ctx, t.Stage, ref); imageErr != nil {
 				checks = nil // incomplete: the error says why
@@ -118,8 +130,8 @@ func (r *runner) gatedPlatform(ctx context.Context, gw gateway.Client, t plan.Ta
 }
 
 // generate resolves the base images for the session's platform and turns
-// the plan into LLB, with the services env files of some gates mounted as
-// files (llbgen.Options.ServicesEnv; nil for none).
+// the plan into LLB, with the services env files of some gates handed to
+// their tests in the proxy env (llbgen.Options.ServicesEnv; nil for none).
 func (s *gwSession) generate(ctx context.Context, servicesEnv map[string][]byte) (*llbgen.Graph, error) {
 	r := s.r
 	bases, err := resolveBases(ctx, s.gw, r.opts.Plan, s.platform, r.opts.Pull)

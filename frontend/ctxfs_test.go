@@ -155,20 +155,3 @@ func TestTargetsAndOutline(t *testing.T) {
 		t.Errorf("outline of an unknown target: no error")
 	}
 }
-
-// A target built from a gate with services is refused before anything is
-// built, with what to do instead; a gate with services in gated_by is not.
-func TestUnsupportedRefused(t *testing.T) {
-	stages := []plan.Stage{{Name: "tests", Services: []string{"db", "web"}}, {Name: "dev", Base: plan.Base{Stage: "tests"}}}
-	pl := &plan.Plan{Stages: stages, Targets: []plan.Target{{Stage: "dev"}}}
-	want := "target dev is built from gate tests, which runs beside services (db, web): the stagebuild frontend " +
-		"runs services only for the gates in gated_by; build this target with `stagebuild build`"
-	if err := unsupported(pl); err == nil || err.Error() != want {
-		t.Errorf("got %v\nwant %s", err, want)
-	}
-	stages = append(stages, plan.Stage{Name: "image"})
-	pl = &plan.Plan{Stages: stages, Targets: []plan.Target{{Stage: "image", Gates: []string{"tests"}}}}
-	if err := unsupported(pl); err != nil {
-		t.Errorf("a gate with services in gated_by: %v", err)
-	}
-}

@@ -70,9 +70,6 @@ func Build(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 	for _, w := range pl.Warnings {
 		warn(w)
 	}
-	if err := unsupported(pl); err != nil {
-		return nil, err
-	}
 	if len(p.CACerts) > 0 {
 		warn("ca_certs: the frontend cannot read the client's files, so run steps get no extra CA bundle; " +
 			"build with `stagebuild build` where a step needs one")
@@ -176,25 +173,4 @@ func (d defaultFilename) BuildOpts() gateway.BuildOpts {
 		bo.Opts = opts
 	}
 	return bo
-}
-
-// unsupported refuses, before anything is built, what the frontend cannot
-// run: a target built from a gate that has services. Its test runs inside
-// the target's own solve, where the services' env can only come from a
-// session secret, which only `stagebuild build` serves. (A gate in
-// gated_by gets its env as a file once its services are ready.)
-func unsupported(pl *plan.Plan) error {
-	for _, t := range pl.Targets {
-		for st := pl.Stage(t.Stage); st != nil; st = pl.Stage(st.Base.Stage) {
-			if len(st.Services) > 0 {
-				return fmt.Errorf("target %s is built from gate %s, which runs beside services (%s): the stagebuild frontend "+
-					"runs services only for the gates in gated_by; build this target with `stagebuild build`",
-					t.Stage, st.Name, strings.Join(st.Services, ", "))
-			}
-			if st.Base.Stage == "" {
-				break
-			}
-		}
-	}
-	return nil
 }

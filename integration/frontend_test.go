@@ -281,7 +281,10 @@ func TestFrontendSecrets(t *testing.T) {
 
 // A gate beside a service (busybox httpd) through the frontend: the
 // service starts on the daemon's side and the test reaches it; a test
-// that fails against it fails the solve and pushes nothing.
+// that fails against it fails the solve and pushes nothing. The services'
+// env (their ports, new each build) is in no cache key, as with
+// `stagebuild build`: a second build reuses the test's verdict (its vertex
+// is CACHED), a failing one included, which still fails the solve.
 func TestFrontendServices(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -289,18 +292,75 @@ func TestFrontendServices(t *testing.T) {
 	yaml := filepath.Join(dir, "stagebuild.yaml")
 	writeFile(t, yaml, webPipeline(marker, "", `wget -qO- "$URL" | grep hello`))
 	args := frontendArgs("image")
-	r := buildctl(t, dir, append(args, "--output", "type=oci,dest=ok.tar")...)
-	if r.code != 0 {
-		t.Fatalf("frontend build of a gate with a service: exit %d\n%s", r.code, tail(r.stderr, 40))
+	for i, wantCached := range []bool{false, true} {
+		r := buildctl(t, dir, append(args, "--output", "type=oci,dest=ok.tar")...)
+		if r.code != 0 {
+			t.Fatalf("frontend build %d of a gate with a service: exit %d\n%s", i+1, r.code, tail(r.stderr, 40))
+		}
+		if cached := testCached(t, r.stderr, "tests"); cached != wantCached {
+			t.Errorf("frontend build %d of a passing gate with a service: test cached %v, want %v\n%s", i+1, cached, wantCached, tail(r.stderr, 40))
+		}
 	}
 	writeFile(t, yaml, webPipeline(marker, "", `wget -qO- "$URL" | grep goodbye`))
-	ref := testenv.RegistryAddr + "/sbtest/frontend-svc-fail:" + randomID()
-	r = buildctl(t, dir, append(args, "--output", "type=image,name="+ref+",push=true")...)
-	if r.code == 0 || !strings.Contains(r.stderr, `gate "tests" failed: wget -qO- "$URL" | grep goodbye exited with code 1`) {
-		t.Errorf("a failing gate beside a service: exit %d, want non-zero naming the gate:\n%s", r.code, tail(r.stderr, 30))
+	for i, wantCached := range []bool{false, true} {
+		ref := testenv.RegistryAddr + "/sbtest/frontend-svc-fail:" + randomID()
+		r := buildctl(t, dir, append(args, "--output", "type=image,name="+ref+",push=true")...)
+		if r.code == 0 || !strings.Contains(r.stderr, `gate "tests" failed: wget -qO- "$URL" | grep goodbye exited with code 1`) {
+			t.Errorf("failing build %d of a gate beside a service: exit %d, want non-zero naming the gate:\n%s", i+1, r.code, tail(r.stderr, 30))
+		}
+		if cached := testCached(t, r.stderr, "tests"); cached != wantCached {
+			t.Errorf("failing build %d of a gate with a service: test cached %v, want %v\n%s", i+1, cached, wantCached, tail(r.stderr, 40))
+		}
+		requireNoImage(t, ref)
 	}
-	requireNoImage(t, ref)
 	if ps := processes(marker); len(ps) > 0 {
 		t.Errorf("the service still runs after the build: %q", ps)
 	}
+}
+
+// A target built from a gate with services (dev: from: tests) through the
+// frontend: the services start before the target's solve, its test reaches
+// them, and a second build reuses the test (CACHED).
+func TestFrontendServicesTarget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	marker := "sb-fe-svct-" + randomID()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), webPipeline(marker, "",
+		`wget -qO- "$URL" | grep hello > /fetched.txt`)+"  dev: {from: tests}\n")
+	for i, wantCached := range []bool{false, true} {
+		r := buildctl(t, dir, frontendArgs("dev", "--output", "type=local,dest=out")...)
+		if r.code != 0 {
+			t.Fatalf("frontend build %d of a target built from a gate with a service: exit %d\n%s", i+1, r.code, tail(r.stderr, 40))
+		}
+		if cached := testCached(t, r.stderr, "tests"); cached != wantCached {
+			t.Errorf("frontend build %d of dev: test cached %v, want %v\n%s", i+1, cached, wantCached, tail(r.stderr, 40))
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out", "fetched.txt")); err != nil || string(b) != "hello\n" {
+		t.Errorf("dev's /fetched.txt = %q, %v; want what the test fetched from the service", b, err)
+	}
+	if ps := processes(marker); len(ps) > 0 {
+		t.Errorf("the service still runs after the build: %q", ps)
+	}
+}
+
+// testCached reports whether buildctl's plain progress shows gate's test
+// vertex ("[GATE n/n] TEST …") as CACHED; it fails the test when the
+// vertex is not there at all.
+func testCached(t *testing.T, progress, gate string) bool {
+	t.Helper()
+	ids := map[string]bool{}
+	re := regexp.MustCompile(`(?m)^(#\d+) \[` + regexp.QuoteMeta(gate) + ` \d+/\d+\] TEST `)
+	for _, m := range re.FindAllStringSubmatch(progress, -1) {
+		ids[m[1]] = true
+	}
+	if len(ids) == 0 {
+		t.Fatalf("no test vertex of %s in the progress:\n%s", gate, tail(progress, 40))
+	}
+	for id := range ids {
+		if strings.Contains(progress, "\n"+id+" CACHED\n") {
+			return true
+		}
+	}
+	return false
 }

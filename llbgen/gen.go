@@ -63,9 +63,10 @@ type Options struct {
 	// and are never in Proxy (proxy.go).
 	ProxySecrets []string
 	Created      *time.Time
-	// ServicesEnv, by gate, is the services env file to mount into the
-	// gate's test instead of the session secret ServicesSecretID: for a
-	// frontend, which serves no session secrets.
+	// ServicesEnv, by gate, is the services env file (KEY='value' lines)
+	// that the gate's test gets in ServicesEnvProxyVar instead of the session
+	// secret ServicesSecretID: for a frontend, which serves no session
+	// secrets. Like the secret, it is in no cache key.
 	ServicesEnv map[string][]byte
 }
 
@@ -83,6 +84,8 @@ type Stage struct {
 	env     []string        // its run steps' env, in BuildKit's order (execEnv)
 	// services are the test's run options for its services (services.go).
 	services []llb.RunOption
+	// frontendEnv: the services env comes in ServicesEnvProxyVar.
+	frontendEnv bool
 	// TestBase is the filesystem a gate's test runs on (stagebuild debug).
 	TestBase llb.State
 }
@@ -133,6 +136,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		if gen.services, err = g.serviceOptions(ps); err != nil {
 			return nil, err
 		}
+		_, gen.frontendEnv = opts.ServicesEnv[ps.Name]
 		var nocache []llb.ConstraintsOpt
 		if opts.NoCache || slices.Contains(opts.NoCacheStages, ps.Name) {
 			nocache = append(nocache, llb.IgnoreCache)

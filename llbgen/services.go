@@ -3,6 +3,7 @@ package llbgen
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -33,6 +34,46 @@ func ServicesSecretID(gate string) string { return "stagebuild-services-" + gate
 // servicesPrelude exports the services' env before the test wrapper runs.
 const servicesPrelude = `if [ -r ` + ServicesEnvPath + ` ]; then set -a; . ` + ServicesEnvPath + `; set +a; fi
 `
+
+// ServicesEnvProxyVar is, in a frontend's build, the variable that carries
+// a gate's services env to its test: BuildKit's proxy env (pb.ProxyEnv),
+// which the solver leaves out of the exec's cache key, as a session secret
+// is. A frontend serves no session secret, and any mount or plain env var
+// would put the run's ports in the key, so the test would run again on
+// every build. The value is a shell script (servicesEnvScript) that the
+// test's prelude evaluates: it restores the variable's own value, then
+// sets the services env. A proxy variable's value is visible in the LLB
+// (the daemon's build history), as a mounted file's content would be; it
+// holds the pipeline's service env and the run's ports, no secret.
+const ServicesEnvProxyVar = "FTP_PROXY"
+
+// servicesEnvMark starts a servicesEnvScript.
+const servicesEnvMark = "# stagebuild services env"
+
+// frontendServicesPrelude evaluates the services env a frontend passes in
+// ServicesEnvProxyVar, and fails the step (no verdict is recorded, nothing
+// is cached) when it is not there.
+const frontendServicesPrelude = `case "${` + ServicesEnvProxyVar + `-}" in
+"` + servicesEnvMark + `"*) set -a; eval "$` + ServicesEnvProxyVar + `"; set +a ;;
+*) echo "stagebuild: the services env is not set (` + ServicesEnvProxyVar + ` was overridden by the image?)" >&2; exit 1 ;;
+esac
+`
+
+// servicesEnvScript is the value of ServicesEnvProxyVar for env (the
+// services env file's KEY='value' lines): it unsets the variable, or sets
+// it back to the build's own FTP proxy, then sets env.
+func servicesEnvScript(proxy *llb.ProxyEnv, env []byte) string {
+	var b strings.Builder
+	b.WriteString(servicesEnvMark + "\n")
+	lower := strings.ToLower(ServicesEnvProxyVar)
+	b.WriteString("unset " + ServicesEnvProxyVar + " " + lower + "\n")
+	if proxy != nil && proxy.FTPProxy != "" {
+		q := "'" + strings.ReplaceAll(proxy.FTPProxy, "'", `'\''`) + "'"
+		b.WriteString(ServicesEnvProxyVar + "=" + q + "; " + lower + "=" + q + "\n")
+	}
+	b.Write(env)
+	return b.String()
+}
 
 // serviceGen is what the graph needs to know about services.
 type serviceGen struct {
@@ -68,7 +109,9 @@ func (g *Graph) Service(name string) (llb.State, ocispecs.Image, error) {
 }
 
 // serviceOptions are the run options of a gate's test for its services:
-// the env file (a secret), the config digest and the services' images.
+// the env file (a secret, or a frontend's proxy env), the config digest and
+// the services' images. They come after the graph's exec options, so a
+// frontend's proxy env replaces theirs (keeping its values).
 func (g *Graph) serviceOptions(ps *plan.Stage) ([]llb.RunOption, error) {
 	if len(ps.Services) == 0 {
 		return nil, nil
@@ -80,10 +123,13 @@ func (g *Graph) serviceOptions(ps *plan.Stage) ([]llb.RunOption, error) {
 		llb.AddEnv(ServicesConfigEnv, g.svc.pl.ServicesDigest(ps)),
 	}
 	if env, ok := g.svc.opts.ServicesEnv[ps.Name]; ok {
-		// A file, not a secret: its content (the run's ports) is then in
-		// the test's cache key.
-		f := llb.Scratch().File(llb.Mkfile("services.env", 0o444, env), llb.WithCustomName("[internal] services env of "+ps.Name))
-		ro[0] = llb.AddMount(ServicesEnvPath, f, llb.SourcePath("services.env"), llb.Readonly)
+		// A frontend's: in the proxy env, which no cache key holds.
+		pe := llb.ProxyEnv{}
+		if p := g.svc.opts.Proxy; p != nil {
+			pe = *p
+		}
+		pe.FTPProxy = servicesEnvScript(g.svc.opts.Proxy, env)
+		ro[0] = llb.WithProxy(pe)
 	}
 	for _, name := range ps.Services {
 		st, _, err := g.Service(name)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -119,40 +120,53 @@ func TestGateWithoutServicesUnchanged(t *testing.T) {
 	}
 }
 
-// With ServicesEnv (a frontend's), the gate's test reads the env from a
-// read-only file mount of that content, not from a secret.
-func TestServicesEnvAsFile(t *testing.T) {
+// With ServicesEnv (a frontend's), the gate's test gets the env in the
+// proxy env, which BuildKit keeps out of the cache key: no mount of it, no
+// secret, and the test's definition differs from another run's only there.
+func TestServicesEnvInProxyEnv(t *testing.T) {
 	p, err := pipeline.Parse("stagebuild.yaml", []byte(servicesPipeline), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pl := makePlan(t, p, fstest.MapFS{})
-	env := []byte("APP_URL='http://127.0.0.1:40123'\n")
-	g, err := Generate(pl, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
-		ServicesEnv: map[string][]byte{"ext": env}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ops := marshal(t, g, "ext")
-	var ex *pb.ExecOp
-	var mkfile *pb.FileActionMkFile
-	for _, v := range ops {
-		if e := v.op.GetExec(); e != nil && strings.HasPrefix(v.name, "[ext 1/1] TEST") {
-			ex = e
+	test := func(env string) *pb.ExecOp {
+		t.Helper()
+		g, err := Generate(pl, Options{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"},
+			Proxy:       &llb.ProxyEnv{HTTPSProxy: "http://proxy:3128", FTPProxy: "ftp://it's"},
+			ServicesEnv: map[string][]byte{"ext": []byte(env)}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if f := v.op.GetFile(); f != nil && v.name == "[internal] services env of ext" {
-			mkfile = f.Actions[0].GetMkfile()
+		_, ops := marshal(t, g, "ext")
+		for _, v := range ops {
+			if e := v.op.GetExec(); e != nil && strings.HasPrefix(v.name, "[ext 1/1] TEST") {
+				return e
+			}
 		}
+		t.Fatalf("no test exec among %v", names(ops))
+		return nil
 	}
-	if ex == nil || mkfile == nil {
-		t.Fatalf("no test exec or env file among %v", names(ops))
+	ex := test("APP_URL='http://127.0.0.1:40123'\n")
+	want := "# stagebuild services env\nunset FTP_PROXY ftp_proxy\nFTP_PROXY='ftp://it'\\''s'; ftp_proxy='ftp://it'\\''s'\n" +
+		"APP_URL='http://127.0.0.1:40123'\n"
+	if pe := ex.Meta.ProxyEnv; pe == nil || pe.FtpProxy != want || pe.HttpsProxy != "http://proxy:3128" {
+		t.Errorf("proxy env = %+v, want FtpProxy %q and the build's HTTPS proxy", pe, want)
 	}
-	if string(mkfile.Data) != string(env) || mkfile.Path != "/services.env" {
-		t.Errorf("env file = %q at %s", mkfile.Data, mkfile.Path)
+	if !strings.HasPrefix(ex.Meta.Args[2], frontendServicesPrelude) {
+		t.Errorf("test script does not evaluate the services env first:\n%s", ex.Meta.Args[2])
 	}
 	for _, m := range ex.Mounts {
-		if m.Dest == ServicesEnvPath && (m.MountType != pb.MountType_BIND || !m.Readonly || m.Selector != "services.env") {
-			t.Errorf("services env mount = %+v", m)
+		if m.Dest == ServicesEnvPath || m.MountType == pb.MountType_SECRET {
+			t.Errorf("test has mount %+v", m)
 		}
+	}
+	// Other ports: the same exec but for the proxy env (the part of it
+	// that is in BuildKit's cache key).
+	other := test("APP_URL='http://127.0.0.1:40999'\n")
+	ex.Meta.ProxyEnv, other.Meta.ProxyEnv = nil, nil
+	a, _ := ex.MarshalVT()
+	b, _ := other.MarshalVT()
+	if string(a) != string(b) {
+		t.Errorf("the test's exec differs beyond its proxy env:\n%+v\n%+v", ex, other)
 	}
 }

@@ -59,6 +59,9 @@ func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Sta
 	script := testWrapper
 	if len(s.services) > 0 { // the gate runs beside services (services.go)
 		script = servicesPrelude + testWrapper
+		if s.frontendEnv {
+			script = frontendServicesPrelude + testWrapper
+		}
 		ro = append(ro, s.services...)
 	}
 	ro = append(ro, llb.Args(wrap(script, argv(step.Args, step.Shell))))

@@ -23,6 +23,9 @@ type Gate struct {
 	runs   []*run
 }
 
+// Name is the gate's name.
+func (gs *Gate) Name() string { return gs.gate }
+
 // wait returns once every service is ready, or the first failure.
 func (gs *Gate) wait(ctx context.Context) error {
 	for _, r := range gs.runs {
@@ -102,7 +105,7 @@ func (gs *Gate) Vars(ctx context.Context) ([]plan.EnvVar, error) {
 
 // EnvFile waits for the services and returns the env file the gate's
 // test sources (KEY='value' lines). A frontend, which serves no session
-// secret, mounts it as a file (llbgen.Options.ServicesEnv).
+// secret, hands it to the test in its proxy env (llbgen.Options.ServicesEnv).
 func (gs *Gate) EnvFile(ctx context.Context) ([]byte, error) { return gs.envFile(ctx) }
 
 // envFile renders Vars as the file the test wrapper sources.
