@@ -138,11 +138,15 @@ func (s *gwSession) generate(ctx context.Context, servicesEnv map[string][]byte)
 	if err != nil {
 		return nil, err
 	}
+	var caFile []byte
+	if r.frontend { // no session secret: the bundle is a file (llbgen.Options.CAFile)
+		caFile = r.opts.Host.CABundle
+	}
 	return llbgen.Generate(r.opts.Plan, llbgen.Options{
 		Platform: s.platform, Bases: bases, SharedKeyHint: r.ctxKey, LocalUniqueID: r.localID, SessionID: r.sessionID,
 		RerunTests: r.opts.RerunTests, NoCache: r.opts.NoCache, NoCacheStages: r.opts.NoCacheStages,
 		Pull: r.opts.Pull, CA: r.opts.Host.hasCA(), Proxy: r.opts.Host.proxy(), ProxySecrets: r.opts.Host.proxySecretNames(), Created: r.opts.Host.SourceDateEpoch,
-		ServicesEnv: servicesEnv,
+		ServicesEnv: servicesEnv, CAFile: caFile,
 	})
 }
 

@@ -28,6 +28,11 @@ func ReadCACerts(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseCACerts(path, data)
+}
+
+// ParseCACerts is ReadCACerts of data, read from path.
+func ParseCACerts(path string, data []byte) ([]byte, error) {
 	var out bytes.Buffer
 	for rest := data; ; {
 		var b *pem.Block

@@ -29,7 +29,7 @@ var manifestPatterns = []string{"pyproject.toml", "poetry.lock", "uv.lock", "Pip
 	"*requirements*.txt", "requirements/*.txt"}
 
 // plannerPatterns are the context paths the planner reads for p: the
-// ignore files, the manifests of every install: directory, and the copied
+// ignore files, the ca_certs files, the manifests of every install: directory, and the copied
 // files that are manifests or requirements lists (the purity check reads
 // what test-side stages copy).
 func plannerPatterns(p *pipeline.Pipeline) []string {
@@ -42,6 +42,9 @@ func plannerPatterns(p *pipeline.Pipeline) []string {
 		}
 	}
 	for _, f := range plan.IgnoreFiles() {
+		add(f)
+	}
+	for _, f := range caPaths(p) { // the CA bundles of ca_certs (frontend.go)
 		add(f)
 	}
 	for _, s := range p.Stages {

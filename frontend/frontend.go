@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -70,14 +72,13 @@ func Build(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 	for _, w := range pl.Warnings {
 		warn(w)
 	}
-	if len(p.CACerts) > 0 {
-		warn("ca_certs: the frontend cannot read the client's files, so run steps get no extra CA bundle; " +
-			"build with `stagebuild build` where a step needs one")
-	}
 	noCA := *p
 	noCA.CACerts = nil
 	host, err := buildflags.Host(buildflags.HostFlags{}, &noCA, bc.BuildArgs, func(string) string { return "" })
 	if err != nil {
+		return nil, err
+	}
+	if host.CABundle, err = contextCAs(p, fsys, warn); err != nil {
 		return nil, err
 	}
 	opts := build.Options{Plan: pl, Host: build.HostConfig(host), Labels: bc.Labels,
@@ -173,4 +174,43 @@ func (d defaultFilename) BuildOpts() gateway.BuildOpts {
 		bo.Opts = opts
 	}
 	return bo
+}
+
+// contextCAs reads the bundle of the pipeline's ca_certs from the build
+// context: a relative path is a file of the context (its root being the
+// pipeline file's directory, as `-f stagebuild.yaml .` gives). The host's
+// bundle and an absolute path are the client's files, which a frontend
+// cannot read: they are left out with a warning.
+func contextCAs(p *pipeline.Pipeline, fsys fs.FS, warn func(string)) ([]byte, error) {
+	var bundles [][]byte
+	for _, v := range p.CACerts {
+		name := v.Value
+		if name == pipeline.HostCA || path.IsAbs(name) {
+			warn(fmt.Sprintf("ca_certs: %s is the client's file, which the stagebuild frontend cannot read, so the steps do not trust it; "+
+				"put the PEM file in the build context and name its relative path, or build with `stagebuild build`", name))
+			continue
+		}
+		clean := path.Clean(name)
+		data, err := fs.ReadFile(fsys, clean)
+		if err != nil {
+			return nil, &pipeline.Error{Pos: v.Pos, Msg: fmt.Sprintf("ca_certs: %s: not in the build context (give the path of a PEM file in it, relative to its root)", name)}
+		}
+		b, err := buildflags.ParseCACerts(clean, data)
+		if err != nil {
+			return nil, &pipeline.Error{Pos: v.Pos, Msg: "ca_certs: " + err.Error()}
+		}
+		bundles = append(bundles, b)
+	}
+	return buildflags.JoinCABundles(bundles...), nil
+}
+
+// caPaths are the ca_certs files the frontend reads from the context.
+func caPaths(p *pipeline.Pipeline) []string {
+	var out []string
+	for _, v := range p.CACerts {
+		if v.Value != pipeline.HostCA && !path.IsAbs(v.Value) && fs.ValidPath(path.Clean(v.Value)) {
+			out = append(out, path.Clean(v.Value))
+		}
+	}
+	return out
 }

@@ -364,3 +364,32 @@ func testCached(t *testing.T, progress, gate string) bool {
 	}
 	return false
 }
+
+// ca_certs through the frontend: a PEM file of the build context is the
+// bundle every step trusts ($SSL_CERT_FILE), in no layer; the host's
+// bundle, the client's file, is left out with a warning that says so.
+func TestFrontendCACerts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "certs", "ca.pem"), string(throwawayCA(t)))
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+ca_certs: [host, certs/ca.pem]
+stages:
+  app:
+    from: busybox:latest
+    run: grep -c "BEGIN CERTIFICATE" "$SSL_CERT_FILE" > /ca-count; echo `+randomID()+`
+`)
+	r := buildctl(t, dir, frontendArgs("app", "--output", "type=local,dest=out")...)
+	if r.code != 0 {
+		t.Fatalf("frontend build with ca_certs: exit %d\n%s", r.code, tail(r.stderr, 30))
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "out", "ca-count")); err != nil || string(b) != "1\n" {
+		t.Errorf("the step's $SSL_CERT_FILE holds %q certificates (%v), want the context's one", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "run", "stagebuild", "ca.pem")); err == nil {
+		t.Errorf("the CA bundle is in the image")
+	}
+	if want := "ca_certs: host is the client's file, which the stagebuild frontend cannot read"; !strings.Contains(r.stderr, want) {
+		t.Errorf("no warning %q:\n%s", want, tail(r.stderr, 30))
+	}
+}

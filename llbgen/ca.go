@@ -30,13 +30,23 @@ func CAEnv() []string {
 // caOptions mounts the bundle and sets CAEnv for one exec, when the build
 // provides a bundle. The env values are the fixed path, and the secret's
 // content is not keyed, so one bundle or another gives the same cache keys.
-func caOptions(on bool) []llb.RunOption {
-	if !on {
+//
+// A frontend, which serves no session secret, gives the bundle itself
+// (Options.CAFile): it is mounted from a file of that content, which is
+// then in the cache keys, so another bundle runs the steps again.
+func caOptions(opts Options) []llb.RunOption {
+	var ro []llb.RunOption
+	switch {
+	case len(opts.CAFile) > 0:
+		f := llb.Scratch().File(llb.Mkfile("ca.pem", 0o444, opts.CAFile), llb.WithCustomName("[internal] CA bundle"))
+		ro = append(ro, llb.AddMount(CAPath, f, llb.SourcePath("ca.pem"), llb.Readonly))
+	case opts.CA:
+		// Readable by any user: a step or check may run as the image's
+		// user, and a CA certificate is public.
+		ro = append(ro, llb.AddSecret(CAPath, llb.SecretID(CASecretID), llb.SecretFileOpt(0, 0, 0o444)))
+	default:
 		return nil
 	}
-	// Readable by any user: a step or check may run as the image's user,
-	// and a CA certificate is public.
-	ro := []llb.RunOption{llb.AddSecret(CAPath, llb.SecretID(CASecretID), llb.SecretFileOpt(0, 0, 0o444))}
 	for _, k := range CAEnv() {
 		ro = append(ro, llb.AddEnv(k, CAPath))
 	}

@@ -80,6 +80,22 @@ func TestCAMountedIntoEveryExec(t *testing.T) {
 	}
 }
 
+// A frontend's bundle (CAFile) is a read-only file mount of that content
+// in every run step, test and command check, with the same env.
+func TestCAFileMountedIntoEveryExec(t *testing.T) {
+	for name, ex := range execsOf(t, exampleGraphOpts(t, Options{CAFile: []byte("PEM")}, "service", "tests")) {
+		m := caMount(ex)
+		if m == nil || m.MountType != pb.MountType_BIND || !m.Readonly || m.Selector != "ca.pem" || m.Input < 0 {
+			t.Errorf("%s: CA mount = %+v", name, m)
+		}
+		for _, k := range CAEnv() {
+			if !slices.Contains(ex.Meta.Env, k+"="+CAPath) {
+				t.Errorf("%s: env lacks %s=%s: %q", name, k, CAPath, ex.Meta.Env)
+			}
+		}
+	}
+}
+
 // The exec env does not leak into the stage's config or into later steps'
 // state, so no image carries it.
 func TestCAAndProxyStayOutOfConfigs(t *testing.T) {

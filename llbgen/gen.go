@@ -56,8 +56,11 @@ type Options struct {
 	// every run step, test and command check; Proxy hands them the proxy
 	// settings (see ca.go, proxy.go). Created, when set, is every stage's
 	// config creation time (SOURCE_DATE_EPOCH).
-	CA    bool
-	Proxy *llb.ProxyEnv
+	CA bool
+	// CAFile, when set (a frontend's), is the CA bundle itself, mounted
+	// from a file instead of the session secret (ca.go).
+	CAFile []byte
+	Proxy  *llb.ProxyEnv
 	// ProxySecrets name the proxy variables (HTTPS_PROXY, ...) whose values
 	// carry credentials: they come from the session secrets ProxySecretID
 	// and are never in Proxy (proxy.go).

@@ -39,6 +39,6 @@ func proxyOptions(p *llb.ProxyEnv) []llb.RunOption {
 // execOptions are what every run step, test and command check gets from the
 // host beyond the plan: the trusted CAs and the proxy settings.
 func execOptions(opts Options) []llb.RunOption {
-	ro := append(caOptions(opts.CA), proxyOptions(opts.Proxy)...)
+	ro := append(caOptions(opts), proxyOptions(opts.Proxy)...)
 	return append(ro, proxySecretOptions(opts.ProxySecrets)...)
 }
