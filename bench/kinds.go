@@ -137,3 +137,35 @@ func (t *trace) span() (first, last time.Time) {
 	}
 	return first, last
 }
+
+// frontendStart is, in a build through a gateway frontend image, the time
+// BuildKit takes to start it: from the first vertex (resolving the
+// frontend's image) to the first vertex the frontend itself asks for, once
+// its container runs. Zero when no vertex names the frontend image.
+func (t *trace) frontendStart(image string) time.Duration {
+	var first, ready time.Time
+	for _, v := range t.vertexes {
+		if v.started == nil || !strings.Contains(v.name, image) {
+			continue
+		}
+		if first.IsZero() || v.started.Before(first) {
+			first = *v.started
+		}
+		if v.completed != nil && v.completed.After(ready) {
+			ready = *v.completed
+		}
+	}
+	if first.IsZero() || ready.IsZero() {
+		return 0
+	}
+	var next time.Time
+	for _, v := range t.vertexes {
+		if v.started != nil && !strings.Contains(v.name, image) && !v.started.Before(ready) && (next.IsZero() || v.started.Before(next)) {
+			next = *v.started
+		}
+	}
+	if next.IsZero() {
+		return 0
+	}
+	return next.Sub(first)
+}

@@ -65,3 +65,25 @@ func TestTraceStats(t *testing.T) {
 		t.Errorf("kinds %v", k)
 	}
 }
+
+// F's start runs from resolving the frontend image to the first vertex the
+// frontend asks for.
+func TestFrontendStart(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) *time.Time { x := t0.Add(time.Duration(ms) * time.Millisecond); return &x }
+	d := func(s string) digest.Digest { return digest.FromString(s) }
+	const img = "127.0.0.1:5100/stagebuild/frontend:abc"
+	tr := &trace{vertexes: map[digest.Digest]*vertex{}, ctxBytes: map[string]int64{}, ctxVtx: map[digest.Digest]bool{}}
+	tr.add(&client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: d("resolve"), Name: "resolve image config for docker-image://" + img, Started: at(0), Completed: at(24)},
+		{Digest: d("image"), Name: "docker-image://" + img + "@sha256:f8c6", Started: at(58), Completed: at(58), Cached: true},
+		{Digest: d("def"), Name: "[internal] load build definition from stagebuild.yaml", Started: at(414), Completed: at(434)},
+		{Digest: d("ctx"), Name: "[context] app", Started: at(505), Completed: at(530)},
+	}})
+	if got := tr.frontendStart(img); got != 414*time.Millisecond {
+		t.Errorf("frontendStart = %v, want 414ms", got)
+	}
+	if got := tr.frontendStart("other/image"); got != 0 {
+		t.Errorf("frontendStart of an image not in the trace = %v, want 0", got)
+	}
+}

@@ -41,6 +41,9 @@ type result struct {
 	// starting; Tail from the last vertex completing to the process exit.
 	// Both are client-side work (parsing, connecting, resolving, writing).
 	Startup, Tail time.Duration
+	// FrontendStart is, for F, how long BuildKit took to resolve and start
+	// the frontend image before it asked for anything (trace.frontendStart).
+	FrontendStart time.Duration
 	// Kinds is the vertex time by kind (kinds.go).
 	Kinds map[string]time.Duration
 }
@@ -156,6 +159,9 @@ func (r *runner) invoke(ctx context.Context, argv ...string) (result, error) {
 	res.Kinds = t.kinds()
 	if first, last := t.span(); !first.IsZero() && !last.IsZero() {
 		res.Startup, res.Tail = first.Sub(start), end.Sub(last)
+	}
+	if r.frontendImage != "" {
+		res.FrontendStart = t.frontendStart(r.frontendImage)
 	}
 	return res, nil
 }
