@@ -3,6 +3,8 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,6 +146,11 @@ func benchGenerate(b *testing.B, accumulate bool) {
 	data := benchPipelineYAML(accumulate)
 	if p, err := pipeline.Parse("bench.yaml", data, nil); err != nil || len(p.Stages) != benchChain+benchGates+1 {
 		b.Fatalf("generated pipeline: %v", err)
+	}
+	// The garbage collector's target that cmd/stagebuild sets (gcPercent
+	// there), unless GOGC is set.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	var ops, all int
 	cpu0 := cpuTime()
