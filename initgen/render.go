@@ -61,17 +61,16 @@ func (p *Project) depsStages(w *writer) {
 	w.comment(6, "The venv has no pip of its own (ensurepip costs seconds per cold")
 	w.comment(6, "build): the base image's pip installs into it.")
 	w.line(6, "PIP_PYTHON: "+Venv+"/bin/python", "")
-	w.comment(6, "No .pyc from pip installs: each embeds the time of the install, so")
-	w.comment(6, "two builds of one commit would differ. (\"0\": pip reads")
-	w.comment(6, "PIP_NO_COMPILE=1 the wrong way round.)")
-	w.line(6, `PIP_COMPILE: "0"`, "")
 	if p.Lock != "" {
 		w.comment(4, fmt.Sprintf("%s is generated from %s by stagebuild init (Poetry and", LockRequirements, p.Lock))
 		w.comment(4, "uv stay out of the image): regenerate it with `stagebuild init --force`")
 		w.comment(4, "after changing "+p.Lock+".")
 	}
 	w.list(4, "copy", p.Deps.Copy, "")
-	w.commands(4, "run", p.Deps.Run)
+	if hasPipInstall(p.Deps.Run) {
+		pycComment(w, 4)
+	}
+	w.commands(4, "run", hashPyc(p.Deps.Run))
 	w.list(4, "cache", []string{PipCache}, "a persistent cache mount for the run steps")
 	w.blank()
 
@@ -84,7 +83,7 @@ func (p *Project) depsStages(w *writer) {
 		w.comment(4, fmt.Sprintf("%s is generated from %s too.", LockDevRequirements, p.Lock))
 	}
 	w.list(4, "copy", p.TestDeps.Copy, "")
-	w.commands(4, "run", p.TestDeps.Run)
+	w.commands(4, "run", hashPyc(p.TestDeps.Run))
 	if len(p.TestDeps.Run) > 0 {
 		w.list(4, "cache", []string{PipCache}, "")
 	}
@@ -181,4 +180,40 @@ func (p *Project) serviceCheck() *ServiceCheck {
 	sm.Why = strings.Join(why, "; ")
 	sc.Smoke = sm
 	return sc
+}
+
+// PycEpoch is the SOURCE_DATE_EPOCH the generated pip installs run with:
+// under it, pip (through py_compile) writes checked-hash .pyc, which hold
+// the source's hash instead of its mtime, the time of the install. It is
+// 1980-01-01, the earliest time a zip can hold, for the wheels pip builds
+// from an sdist (their zip stamps come from it too).
+const PycEpoch = "315532800"
+
+// hashPyc prefixes each pip install with SOURCE_DATE_EPOCH=PycEpoch, so the
+// venv holds compiled modules (pytest and the service import them instead
+// of compiling them on every start) and one commit still builds one image.
+func hashPyc(cmds []string) []string {
+	out := make([]string, len(cmds))
+	for i, c := range cmds {
+		if strings.HasPrefix(c, "pip install ") {
+			c = "SOURCE_DATE_EPOCH=" + PycEpoch + " " + c
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func hasPipInstall(cmds []string) bool {
+	for _, c := range cmds {
+		if strings.HasPrefix(c, "pip install ") {
+			return true
+		}
+	}
+	return false
+}
+
+func pycComment(w *writer, indent int) {
+	w.comment(indent, "SOURCE_DATE_EPOCH makes pip write hash-based .pyc (checked against the")
+	w.comment(indent, "source's hash, not the install time), so the venv holds compiled")
+	w.comment(indent, "modules and two builds of one commit give one image.")
 }

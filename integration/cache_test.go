@@ -63,7 +63,7 @@ func TestCacheExportSurvivesFailedGate(t *testing.T) {
 		t.Fatalf("fresh daemon, still failing: exit %d, want 3\n%s", r.code, tail(r.stderr, 30))
 	}
 	vs := parseRawJSON(t, r.stderr)
-	for _, name := range []string{"[deps 3/3] RUN pip install", "[test_deps 2/2] RUN pip install", "[tests 1/1] TEST pytest"} {
+	for _, name := range []string{"[deps 3/3] RUN SOURCE_DATE_EPOCH=315532800 pip install", "[test_deps 2/2] RUN SOURCE_DATE_EPOCH=315532800 pip install", "[tests 1/1] TEST pytest"} {
 		if v := find(t, vs, name); !v.Cached {
 			t.Errorf("%s ran again on the fresh daemon despite --cache-from", v.Name)
 		}
@@ -73,7 +73,7 @@ func TestCacheExportSurvivesFailedGate(t *testing.T) {
 	r = stagebuildEnv(t, dir, fresh, "build", "--target", "service", "--progress", "rawjson",
 		"--cache-from", "type=local,src="+cacheDir, "-o", "type=oci,dest=svc.tar").mustSucceed(t)
 	vs = parseRawJSON(t, r.stderr)
-	if v := find(t, vs, "[deps 3/3] RUN pip install"); !v.Cached {
+	if v := find(t, vs, "[deps 3/3] RUN SOURCE_DATE_EPOCH=315532800 pip install"); !v.Cached {
 		t.Errorf("deps install ran again after the fix")
 	}
 	if v := find(t, vs, "[tests 1/1] TEST pytest"); v.Cached {

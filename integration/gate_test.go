@@ -121,7 +121,7 @@ func TestSourceEditKeepsInstallsCached(t *testing.T) {
 	appendFile(t, filepath.Join(dir, "app", "__init__.py"), "\n# edited "+randomID()+"\n")
 	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "rawjson").mustSucceed(t)
 	vs := parseRawJSON(t, r.stderr)
-	for _, name := range []string{"[deps 2/3] RUN python -m venv", "[deps 3/3] RUN pip install", "[test_deps 2/2] RUN pip install"} {
+	for _, name := range []string{"[deps 2/3] RUN python -m venv", "[deps 3/3] RUN SOURCE_DATE_EPOCH=315532800 pip install", "[test_deps 2/2] RUN SOURCE_DATE_EPOCH=315532800 pip install"} {
 		v := find(t, vs, name)
 		if !v.Cached || v.Logs != 0 {
 			t.Errorf("%s: cached=%v, %d log chunks (pip ran again)", v.Name, v.Cached, v.Logs)

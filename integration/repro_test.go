@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,6 +56,42 @@ func TestReproducibleImage(t *testing.T) {
 		}
 	}
 	assertTarTimes(t, filepath.Join(dir, "fs.tar"))
+	assertHashPyc(t, a, "flask")
+}
+
+// assertHashPyc fails unless the image's venv holds package pkg compiled:
+// a checked-hash .pyc of its __init__ (PEP 552 flags 3), which holds the
+// source's hash instead of the time of the install.
+func assertHashPyc(t *testing.T, img ociImage, pkg string) {
+	t.Helper()
+	name := "opt/venv/lib/python3.11/site-packages/" + pkg + "/__pycache__/__init__.cpython-311.pyc"
+	b, ok := img.file(name)
+	if !ok {
+		t.Errorf("the image has no %s: the install compiled nothing", name)
+		return
+	}
+	if len(b) < 16 || binary.LittleEndian.Uint32(b[4:8]) != 3 {
+		t.Errorf("%s: flags %x, want 3 (a checked-hash .pyc)", name, b[4:min(len(b), 8)])
+	}
+}
+
+// file returns the content of the named file in the topmost layer that
+// has it.
+func (img ociImage) file(name string) ([]byte, bool) {
+	for i := len(img.layers) - 1; i >= 0; i-- {
+		tr := tar.NewReader(bytes.NewReader(img.layers[i]))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			if path.Clean(h.Name) == name {
+				b, err := io.ReadAll(tr)
+				return b, err == nil
+			}
+		}
+	}
+	return nil, false
 }
 
 // reportDiff says which layers and config fields differ, to find the step
