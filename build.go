@@ -155,6 +155,11 @@ func (req BuildRequest) options(ctx context.Context, out *BuildResult) (*pipelin
 	if out.Outputs, err = buildflags.AssignOutputs(req.Outputs, names); err != nil {
 		return nil, opts, buildflags.Usage(err)
 	}
+	if req.Load && len(req.Platforms) > 1 {
+		return nil, opts, buildflags.Usage(fmt.Errorf("--load: docker loads one platform's image and --platform names %d; "+
+			"load one platform (--platform %s --load), or write the index with -o type=oci,dest=FILE.tar",
+			len(req.Platforms), build.PlatformID(req.Platforms[0])))
+	}
 	if req.Load {
 		if err := build.CheckDocker(ctx); err != nil {
 			return nil, opts, err

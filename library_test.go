@@ -127,6 +127,13 @@ func TestBuildUsageErrorsConnectNothing(t *testing.T) {
 	if want := `--no-cache-filter "test": no such stage (did you mean "tests"?)`; !errors.As(err, new(*buildflags.UsageError)) || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
+	req.NoCacheFilter = nil
+	req.Load = true
+	req.Platforms, _ = buildflags.ParsePlatforms([]string{"linux/amd64,linux/arm64"})
+	_, err = stagebuild.Build(t.Context(), req)
+	if want := `--load: docker loads one platform's image and --platform names 2; load one platform (--platform linux/amd64 --load), or write the index with -o type=oci,dest=FILE.tar`; !errors.As(err, new(*buildflags.UsageError)) || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
 	if connects != 0 {
 		t.Errorf("%d connects for usage errors", connects)
 	}

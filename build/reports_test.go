@@ -117,3 +117,20 @@ func TestReplaceGateDir(t *testing.T) {
 	mustExist(t, filepath.Join(dir, "unmarked", "src.py"))
 	mustExist(t, filepath.Join(other, "keep.txt"))
 }
+
+// In a multi-platform build each platform's reports get a directory of
+// their own; a single-platform build keeps the gate's name.
+func TestReportsNamePerPlatform(t *testing.T) {
+	for _, c := range []struct {
+		g    GateResult
+		want string
+	}{
+		{GateResult{Gate: "tests"}, "tests"},
+		{GateResult{Gate: "tests", Platform: "linux/arm64"}, "tests-linux_arm64"},
+		{GateResult{Gate: "tests", Platform: "linux/arm/v7"}, "tests-linux_arm_v7"},
+	} {
+		if got := reportsName(&c.g); got != c.want {
+			t.Errorf("reportsName(%s) = %q, want %q", c.g.Name(), got, c.want)
+		}
+	}
+}

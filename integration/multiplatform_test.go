@@ -52,4 +52,13 @@ func TestMultiPlatform(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "fail.tar")); err == nil {
 		t.Errorf("fail.tar was written although the arm64 gate failed")
 	}
+
+	r = buildctl(t, dir, frontendArgs("service", "--opt", "platform="+plats, "--opt", "build-arg:FAIL_ON=aarch64",
+		"--output", "type=oci,dest=fefail.tar")...)
+	if want := `platform linux/arm64: gate "tests" failed: `; r.code == 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("frontend, gate failing on arm64: exit %d, want an error saying %q:\n%s", r.code, want, tail(r.stderr, 30))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fefail.tar")); err == nil {
+		t.Errorf("the frontend wrote fefail.tar although the arm64 gate failed")
+	}
 }
