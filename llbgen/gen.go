@@ -202,12 +202,7 @@ func (g *Graph) base(ps *plan.Stage, opts Options) (llb.State, ocispecs.Image, e
 	}
 	cfg := cloneImage(b.Config)
 	cfg.Platform = opts.Platform
-	mode := llb.ResolveModeDefault
-	if opts.Pull {
-		mode = llb.ResolveModeForcePull
-	}
-	st := llb.Image(b.Ref, llb.Platform(opts.Platform), mode,
-		llb.WithCustomName(fmt.Sprintf("[%s] FROM %s", ps.Name, ps.Base.Image)))
+	st := image(b.Ref, opts.Platform, opts.Pull, fmt.Sprintf("[%s] FROM %s", ps.Name, ps.Base.Image), g.localID)
 	return st, cfg, nil
 }
 

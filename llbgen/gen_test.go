@@ -204,7 +204,7 @@ func TestGateResultIsTestExecMount(t *testing.T) {
 				result = m
 			}
 		}
-		if result == nil || result.Output < 0 || result.Selector != emptyDir {
+		if result == nil || result.Output < 0 || result.Selector != OutputDir {
 			t.Fatalf("no writable output mount at %s: %+v", ResultDir, exec.Mounts)
 		}
 		if got := def.Metadata[out].IgnoreCache; got != rerun {

@@ -100,11 +100,7 @@ func (g *Graph) Service(name string) (llb.State, ocispecs.Image, error) {
 	}
 	cfg := cloneImage(b.Config)
 	cfg.Platform = g.platform
-	mode := llb.ResolveModeDefault
-	if g.svc.opts.Pull {
-		mode = llb.ResolveModeForcePull
-	}
-	st := llb.Image(b.Ref, llb.Platform(g.platform), mode, llb.WithCustomName(fmt.Sprintf("[service %s] FROM %s", name, svc.Image)))
+	st := image(b.Ref, g.platform, g.svc.opts.Pull, fmt.Sprintf("[service %s] FROM %s", name, svc.Image), g.localID)
 	return st, cfg, nil
 }
 

@@ -36,16 +36,21 @@ const checkWrapper = `r=` + ResultDir + `
 "$@" >"$r/stdout" 2>"$r/stderr"; echo $? >"$r/exit"`
 
 // OutputDir is where, in the output of a result or reports mount, the
-// mounted directory's files are: the mount is this empty directory of a
-// scratch state, made writable by any user, since a test or an image may run
-// as any user.
+// mounted directory's files are: the mount is this empty directory, made
+// writable by any user, since a test or an image may run as any user.
 const OutputDir = "/d"
 
-const emptyDir = OutputDir
-
-func writableMount(target string) llb.RunOption {
-	dir := llb.Scratch().File(llb.Mkdir(emptyDir, 0o777), llb.WithCustomName("[internal] result directory"))
-	return llb.AddMount(target, dir, llb.SourcePath(emptyDir))
+// writableMount mounts an empty directory at target. The directory is made
+// on top of root, the state the exec runs in, not on an empty (scratch)
+// state: an op with no inputs has the same vertex in every build on the
+// daemon, and a build that joins that vertex while another build that ran
+// it still holds it finds none of the exec's cache (see InvocationAttr in
+// image.go). On top of root, it is this invocation's own vertex, and its
+// cache key still follows root's alone. Only the directory is mounted.
+func writableMount(target string, root llb.State) llb.RunOption {
+	dir := root.File(llb.Rm(OutputDir, llb.WithAllowNotFound(true)).Mkdir(OutputDir, 0o777),
+		llb.WithCustomName("[internal] result directory"))
+	return llb.AddMount(target, dir, llb.SourcePath(OutputDir))
 }
 
 func wrap(script string, args []string) []string {
@@ -68,9 +73,9 @@ func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Sta
 	if rerun {
 		ro = append(ro, llb.IgnoreCache)
 	}
-	ro = append(ro, writableMount(ResultDir))
+	ro = append(ro, writableMount(ResultDir, st))
 	if reports != "" {
-		ro = append(ro, writableMount(reports))
+		ro = append(ro, writableMount(reports, st))
 	}
 	ex := st.Run(ro...)
 	s.TestBase = st
@@ -86,7 +91,7 @@ func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Sta
 // directory (see ResultDir).
 func (g *Graph) CommandCheck(stage string, c plan.CommandCheck, name string) llb.State {
 	st := g.stages[stage].State
-	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir)}
+	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir, st)}
 	ex := st.Run(append(ro, g.exec...)...)
 	return ex.GetMount(ResultDir)
 }
