@@ -373,6 +373,9 @@ func testCached(t *testing.T, progress, gate string) bool {
 func TestFrontendCACerts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "certs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, filepath.Join(dir, "certs", "ca.pem"), string(throwawayCA(t)))
 	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
 ca_certs: [host, certs/ca.pem]
