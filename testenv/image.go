@@ -134,9 +134,15 @@ func imageFrom(layerPath string, cfg v1.Config) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	return oneLayerImage(layer, "amd64", cfg)
+}
+
+// oneLayerImage is an OCI image of layer with a linux/arch config, dated
+// imageCreated.
+func oneLayerImage(layer v1.Layer, arch string, cfg v1.Config) (v1.Image, error) {
 	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	img, err = mutate.ConfigFile(img, &v1.ConfigFile{
-		Architecture: "amd64",
+	img, err := mutate.ConfigFile(img, &v1.ConfigFile{
+		Architecture: arch,
 		OS:           "linux",
 		Created:      v1.Time{Time: imageCreated},
 		Config:       cfg,

@@ -191,19 +191,5 @@ func busyboxFor(ctx context.Context, arch string, bin []byte) (v1.Image, error) 
 	if err != nil {
 		return nil, err
 	}
-	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	img, err = mutate.ConfigFile(img, &v1.ConfigFile{
-		Architecture: arch,
-		OS:           "linux",
-		Created:      v1.Time{Time: imageCreated},
-		Config:       v1.Config{Env: []string{basePath}, Cmd: []string{"sh"}},
-		RootFS:       v1.RootFS{Type: "layers"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return mutate.Append(img, mutate.Addendum{
-		Layer:   layer,
-		History: v1.History{Created: v1.Time{Time: imageCreated}, CreatedBy: "stagebuild testenv"},
-	})
+	return oneLayerImage(layer, arch, v1.Config{Env: []string{basePath}, Cmd: []string{"sh"}})
 }
