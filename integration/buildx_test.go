@@ -128,7 +128,8 @@ func TestSecretErrors(t *testing.T) {
 	}
 }
 
-// A real ssh-agent's key is listed by ssh-add inside a run step with ssh:.
+// A real ssh-agent's key is listed by ssh-add inside a run step with ssh:,
+// built by stagebuild and through the frontend with buildctl.
 func TestSSHAgentForwarded(t *testing.T) {
 	t.Parallel()
 	dir := copyTestdata(t, "ssh")
@@ -175,6 +176,20 @@ func TestSSHAgentForwarded(t *testing.T) {
 	}
 	if !strings.Contains(string(listed), fields[1]) {
 		t.Errorf("ssh-add -l in the run step listed %q, want the key %s", listed, fields[1])
+	}
+
+	// The same through the frontend: buildctl's --ssh serves the
+	// pipeline's ssh: as stagebuild's does (docs/frontend.md).
+	fe := buildctl(t, dir, frontendArgs("keys", "--ssh", "default="+sock, "--opt", "build-arg:MARKER="+randomID(),
+		"--output", "type=local,dest=fe-out")...)
+	if fe.code != 0 {
+		t.Fatalf("frontend build with --ssh: exit %d\n%s", fe.code, tail(fe.stderr, 30))
+	}
+	if listed, err = os.ReadFile(filepath.Join(dir, "fe-out", "keys.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(listed), fields[1]) {
+		t.Errorf("through the frontend, ssh-add -l in the run step listed %q, want the key %s", listed, fields[1])
 	}
 }
 
