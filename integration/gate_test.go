@@ -117,6 +117,7 @@ func TestGateRunsBesideServiceBuild(t *testing.T) {
 func TestSourceEditKeepsInstallsCached(t *testing.T) {
 	t.Parallel()
 	dir := copyExample(t)
+	ownInstalls(t, dir)
 	stagebuild(t, dir, "build", "--target", "service", "--progress", "quiet").mustSucceed(t)
 	appendFile(t, filepath.Join(dir, "app", "__init__.py"), "\n# edited "+randomID()+"\n")
 	r := stagebuild(t, dir, "build", "--target", "service", "--progress", "rawjson").mustSucceed(t)

@@ -95,6 +95,22 @@ func copyExample(t *testing.T) string {
 	return dst
 }
 
+// ownInstalls makes the example copy's dependency installs this test's
+// own (a unique comment in both requirements files), for tests that assert
+// that a second build finds them cached. BuildKit merges an edge into any
+// active edge of another build with the same cache key, and an edge that
+// executed its op keeps no cache keys, so the steps above it re-run
+// (moby/buildkit#4674): a second build of the example while another test's
+// build still holds installs it executed would re-run them. Only the
+// re-run is wrong, never the result; llbgen's InvocationAttr keeps the
+// vertices that every build shares out of it.
+func ownInstalls(t *testing.T, dir string) {
+	t.Helper()
+	for _, f := range []string{"requirements.txt", "test_requirements.txt"} {
+		appendFile(t, filepath.Join(dir, f), "# installs of "+t.Name()+" "+randomID()+"\n")
+	}
+}
+
 // copyTestdata copies integration/testdata/NAME into a fresh directory.
 func copyTestdata(t *testing.T, name string) string {
 	t.Helper()

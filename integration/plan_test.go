@@ -75,6 +75,7 @@ func executed(vs map[string]*vertex) []string {
 func TestPlanPredictsRebuilds(t *testing.T) {
 	t.Parallel()
 	dir := copyExample(t)
+	ownInstalls(t, dir)
 	build := func() []string {
 		r := stagebuild(t, dir, "build", "--target", "service", "--progress", "rawjson").mustSucceed(t)
 		return executed(parseRawJSON(t, r.stderr))

@@ -22,6 +22,12 @@ import (
 // holds it re-runs the steps on top of it, even when they are cached (see
 // moby/buildkit#4674, #6954). A vertex of its own looks the base up in the
 // cache first, so its steps hit.
+//
+// What this cannot prevent: the solver also merges an edge into another
+// build's active edge with the same cache key, at any depth. A build that
+// runs while another still holds a step it executed (the same project's
+// installs, say) may re-run the cached steps above that one. The result is
+// the same; only the time is lost. The fix is upstream's.
 const InvocationAttr = "stagebuild.invocation"
 
 // image is the source op of a base image: llb.Image's op, with the
