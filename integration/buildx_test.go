@@ -181,13 +181,15 @@ func TestSSHAgentForwarded(t *testing.T) {
 	// The same through the frontend: buildctl's --ssh serves the
 	// pipeline's ssh: as stagebuild's does (docs/frontend.md).
 	fe := buildctl(t, dir, frontendArgs("keys", "--ssh", "default="+sock, "--opt", "build-arg:MARKER="+randomID(),
-		"--output", "type=local,dest=fe-out")...)
+		"--output", "type=tar,dest=fe.tar")...)
 	if fe.code != 0 {
 		t.Fatalf("frontend build with --ssh: exit %d\n%s", fe.code, tail(fe.stderr, 30))
 	}
-	if listed, err = os.ReadFile(filepath.Join(dir, "fe-out", "keys.txt")); err != nil {
+	data, err := os.ReadFile(filepath.Join(dir, "fe.tar"))
+	if err != nil {
 		t.Fatal(err)
 	}
+	listed = tarEntries(t, data)["keys.txt"]
 	if !strings.Contains(string(listed), fields[1]) {
 		t.Errorf("through the frontend, ssh-add -l in the run step listed %q, want the key %s", listed, fields[1])
 	}
