@@ -18,7 +18,6 @@ import (
 // ops in the same order and the same metadata. llb's source map lists every
 // op with no location; ours leaves them out.
 func TestMarshalAsLLBDoes(t *testing.T) {
-	ctx := context.Background()
 	svc, _ := servicesGraph(t)
 	graphs := map[string]*Graph{
 		"seed000":         exampleGraph(t, "service", "localdev"),
@@ -42,27 +41,37 @@ func TestMarshalAsLLBDoes(t *testing.T) {
 				t.Fatalf("only %d states", len(states))
 			}
 			for i, st := range states {
-				got, err := g.MarshalState(ctx, st)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
-				if err != nil {
-					t.Fatal(err)
-				}
-				wantPB := want.ToPB()
-				for dgst, locs := range wantPB.Source.Locations {
-					if len(locs.Locations) > 0 {
-						t.Fatalf("state %d: llb gives source locations for %s", i, dgst)
-					}
-				}
-				wantPB.Source = &pb.Source{}
-				if !proto.Equal(got.ToPB(), wantPB) {
-					t.Errorf("state %d: definition\n%v\nwant\n%v", i, got.ToPB(), wantPB)
+				got, want := bothMarshals(t, g, st)
+				if !proto.Equal(got, want) {
+					t.Errorf("state %d: definition\n%v\nwant\n%v", i, got, want)
 				}
 			}
 		})
 	}
+}
+
+// bothMarshals is st's definition as g marshals it and as llb's own
+// Marshal does, with llb's source map emptied as ours is. llb's lists
+// every op with no location; it fails the test if llb gives one.
+func bothMarshals(t *testing.T, g *Graph, st llb.State) (got, want *pb.Definition) {
+	t.Helper()
+	ctx := context.Background()
+	ours, err := g.MarshalState(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = theirs.ToPB()
+	for dgst, locs := range want.Source.Locations {
+		if len(locs.Locations) > 0 {
+			t.Fatalf("llb gives source locations for %s", dgst)
+		}
+	}
+	want.Source = &pb.Source{}
+	return ours.ToPB(), want
 }
 
 // A build marshals its gates' definitions from several goroutines at once;
@@ -112,7 +121,6 @@ func TestMarshalConcurrently(t *testing.T) {
 // skips back over and outlives the marshaller's snapshots, each give what
 // llb's marshal gives. A stale snapshot would leave ops out or in.
 func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
-	ctx := context.Background()
 	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -132,17 +140,8 @@ func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
 		if g.Stage(name).Gate {
 			st = g.Stage(name).Result
 		}
-		got, err := g.MarshalState(ctx, st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := st.Marshal(ctx, llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantPB := want.ToPB()
-		wantPB.Source = &pb.Source{}
-		if !proto.Equal(got.ToPB(), wantPB) {
+		got, want := bothMarshals(t, g, st)
+		if !proto.Equal(got, want) {
 			t.Errorf("%d: %s: definition differs from llb's (%d ops, want %d)", i, name, len(got.Def), len(want.Def))
 		}
 	}
