@@ -185,7 +185,7 @@ func describeStep(s plan.Step) string {
 }
 
 // stepFeeds lists what feeds a step: the context files it copies, the
-// cache mounts it sees, and a gate's reports directory.
+// cache mounts and other stages' files it sees, and a gate's reports directory.
 func stepFeeds(st plan.Stage, i int, cur *plan.Inputs) []string {
 	step := st.Steps[i]
 	var out []string
@@ -203,6 +203,9 @@ func stepFeeds(st plan.Stage, i int, cur *plan.Inputs) []string {
 	}
 	for _, m := range step.CacheMounts {
 		out = append(out, "cache: "+m.Target)
+	}
+	for _, m := range step.BindMounts {
+		out = append(out, fmt.Sprintf("mount: %s:%s at %s (read-only)", m.From, m.Source, m.Target))
 	}
 	if step.Kind == plan.StepTest && st.Reports != "" {
 		out = append(out, "reports: "+st.Reports)

@@ -95,6 +95,12 @@ func order(pl *plan.Plan, last string) ([]*plan.Stage, error) {
 				}
 				deps[st.Name] = append(deps[st.Name], step.From) // COPY --from needs it defined first
 			}
+			for _, m := range step.BindMounts {
+				if pl.Stage(m.From) == nil {
+					return nil, fmt.Errorf("stage %s: mounts stage %s, which is not planned", st.Name, m.From)
+				}
+				deps[st.Name] = append(deps[st.Name], m.From) // RUN --mount=from needs it defined first
+			}
 		}
 		gates, err := blockingGates(pl, st.Name)
 		if err != nil {

@@ -50,6 +50,11 @@ func runMounts(st *plan.Stage, step plan.Step) ([]string, error) {
 			return nil, err
 		}
 	}
+	for _, m := range step.BindMounts {
+		if err := add("type", "bind", "from", m.From, "source", m.Source, "target", m.Target); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range step.Secrets {
 		// As stagebuild mounts them: readable by the step's user, and
 		// required unless optional (a Dockerfile secret is optional by

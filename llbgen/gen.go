@@ -174,10 +174,16 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 				dest := absPath(cfg, step.Dest)
 				st = st.File(llb.Mkdir(path.Dir(dest), 0o755, llb.WithParents(true)).
 					Mkfile(dest, 0o644, []byte(step.Content)), append(nocache, llb.WithCustomName(name))...)
-			case plan.StepRun:
-				st = st.Run(append(append(runOptions(step, name), g.exec...), constraints(nocache)...)...).Root()
-			case plan.StepTest:
-				st = test(st, step, name, ps.Reports, opts.RerunTests || len(nocache) > 0, gen)
+			case plan.StepRun, plan.StepTest:
+				binds, err := g.bindMounts(ps.Name, step)
+				if err != nil {
+					return nil, err
+				}
+				if step.Kind == plan.StepTest {
+					st = test(st, step, name, ps.Reports, opts.RerunTests || len(nocache) > 0, gen, binds)
+					break
+				}
+				st = st.Run(append(append(runOptions(step, name, binds), g.exec...), constraints(nocache)...)...).Root()
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
 			}

@@ -9,8 +9,11 @@ import (
 	"github.com/stagebuild/stagebuild/plan"
 )
 
-func runOptions(step plan.Step, name string) []llb.RunOption {
+// runOptions are a run or test step's argv, name and mounts; binds are its
+// other stages' mounts (bindMounts).
+func runOptions(step plan.Step, name string, binds []llb.RunOption) []llb.RunOption {
 	ro := []llb.RunOption{llb.Args(argv(step.Args, step.Shell)), llb.WithCustomName(name)}
+	ro = append(ro, binds...)
 	for _, m := range step.CacheMounts {
 		ro = append(ro, llb.AddMount(m.Target, llb.Scratch(), llb.AsPersistentCacheDir(m.ID, llb.CacheMountLocked)))
 	}
@@ -30,6 +33,21 @@ func runOptions(step plan.Step, name string) []llb.RunOption {
 		ro = append(ro, llb.AddSSHSocket(llb.SSHID(id)))
 	}
 	return ro
+}
+
+// bindMounts mounts each of a step's BindMounts read-only from the final
+// state of its stage, as RUN --mount=type=bind,from=STAGE does: the step
+// reads the files, its layer (the root mount's diff) never holds them.
+func (g *Graph) bindMounts(stage string, step plan.Step) ([]llb.RunOption, error) {
+	var ro []llb.RunOption
+	for _, m := range step.BindMounts {
+		from := g.stages[m.From]
+		if from == nil {
+			return nil, fmt.Errorf("stage %s mounts stage %s, which is not generated before it", stage, m.From)
+		}
+		ro = append(ro, llb.AddMount(m.Target, from.State, llb.SourcePath(m.Source), llb.Readonly))
+	}
+	return ro, nil
 }
 
 func argv(args []string, shell bool) []string {

@@ -59,8 +59,8 @@ func wrap(script string, args []string) []string {
 
 // test emits a gate's test command. It fills s.Result and, with a reports
 // directory, s.Reports; the returned root is the stage's state.
-func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Stage) llb.State {
-	ro := append(runOptions(step, name), s.exec...)
+func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Stage, binds []llb.RunOption) llb.State {
+	ro := append(runOptions(step, name, binds), s.exec...)
 	script := testWrapper
 	if len(s.services) > 0 { // the gate runs beside services (services.go)
 		script = servicesPrelude + testWrapper

@@ -17,7 +17,7 @@ var (
 	topKeys   = []string{"version", "args", "default", "stages", "ca_certs", "services"}
 	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
 		"labels", "copy", "run", "cache", "test", "gated_by", "description",
-		"reports", "allow_failure", "checks", "purity", "install", "secrets", "ssh", "services"}
+		"reports", "allow_failure", "checks", "purity", "install", "secrets", "ssh", "services", "mounts"}
 	copyKeys = []string{"src", "to", "from", "chown", "chmod", "exclude"}
 )
 

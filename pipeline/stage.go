@@ -102,6 +102,8 @@ func (ps *parser) stage(s *Stage, n *yaml.Node) error {
 			s.Secrets, err = ps.secrets(v, what)
 		case "ssh":
 			s.SSH, err = ps.sshIDs(v, what)
+		case "mounts":
+			s.Mounts, err = ps.mounts(v, what)
 		case "reports", "allow_failure", "checks", "purity":
 			extra = append(extra, k)
 			err = ps.stageExtra(s, k, v, what)

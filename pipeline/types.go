@@ -105,6 +105,9 @@ type Stage struct {
 	Copy    []Copy
 	Run     []Command
 	Cache   []Value
+	// Mounts bind other stages' files, read-only, into the run and test
+	// steps (mounts.go); they are never in the stage's layers.
+	Mounts []BindMount
 
 	// Test makes the stage a gate: the command must exit 0.
 	Test *Command
@@ -129,7 +132,7 @@ type Stage struct {
 func (s *Stage) IsGate() bool { return s.Test != nil }
 
 // Deps returns the stages s is built from: its from stage, then the stages
-// its copies read from, each once, in file order.
+// its copies read from, then the stages it mounts, each once, in file order.
 func (s *Stage) Deps() []string {
 	var deps []string
 	if s.FromStage != "" {
@@ -138,6 +141,11 @@ func (s *Stage) Deps() []string {
 	for _, c := range s.Copy {
 		if c.From.Value != "" && !contains(deps, c.From.Value) {
 			deps = append(deps, c.From.Value)
+		}
+	}
+	for _, m := range s.Mounts {
+		if !contains(deps, m.From.Value) {
+			deps = append(deps, m.From.Value)
 		}
 	}
 	return deps

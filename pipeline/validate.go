@@ -135,6 +135,9 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 			return err
 		}
 	}
+	if err := validateMounts(p, s, names); err != nil {
+		return err
+	}
 	if w := s.Workdir; w.Value != "" && !path.IsAbs(w.Value) {
 		return errorf(w.Pos, "workdir of stage %q must be an absolute path, got %q", s.Name, w.Value)
 	}
@@ -170,8 +173,8 @@ func validateCopyFrom(p *Pipeline, s *Stage, c Copy, names []string) error {
 	return nil
 }
 
-// copyFromCycle finds a cycle through the stages' deps (from: and copy
-// from:); findCycle has already ruled out one through from: alone, so a
+// copyFromCycle finds a cycle through the stages' deps (from:, copy from:
+// and mounts:); findCycle has already ruled out one through from: alone, so a
 // cycle found here goes through a copy, and the error points at it.
 func copyFromCycle(p *Pipeline) error {
 	state := map[string]int{} // 1 on the path, 2 done
@@ -186,6 +189,12 @@ func copyFromCycle(p *Pipeline) error {
 				for _, c := range a.Copy {
 					if c.From.Value == cycle[i+1] {
 						return errorf(c.From.Pos, "stages form a cycle through from: and copy from: %s (copy from a stage that is not built from this one)",
+							strings.Join(cycle, " → "))
+					}
+				}
+				for _, m := range a.Mounts {
+					if m.From.Value == cycle[i+1] {
+						return errorf(m.From.Pos, "stages form a cycle through from: and mounts: %s (mount a stage that is not built from this one)",
 							strings.Join(cycle, " → "))
 					}
 				}

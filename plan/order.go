@@ -23,8 +23,10 @@ type installer struct {
 }
 
 var installers = []installer{
+	// uv before pip: "uv pip install" is uv's. uv may be run by its path
+	// (a mounted /opt/uv/uv).
+	{"uv", "uv ", regexp.MustCompile(`(^|[\s;&|(/])uv (sync|pip install)\b`), []string{"/root/.cache/uv"}},
 	{"pip", "pip", regexp.MustCompile(`(^|[\s;&|(])(python3? -m )?pip3? install\b`), []string{"/root/.cache/pip"}},
-	{"uv", "uv ", regexp.MustCompile(`(^|[\s;&|(])uv (sync|pip install)\b`), []string{"/root/.cache/uv"}},
 	{"poetry", "poetry install", regexp.MustCompile(`(^|[\s;&|(])poetry install\b`), []string{"/root/.cache/pypoetry"}},
 	{"npm", "npm ", regexp.MustCompile(`(^|[\s;&|(])npm (ci|install)\b`), []string{"/root/.npm"}},
 	{"yarn", "yarn", regexp.MustCompile(`(^|[\s;&|(])yarn( install)?\b`), []string{"/usr/local/share/.cache/yarn"}},

@@ -90,6 +90,15 @@ type CacheMount struct {
 	ID     string `json:"id"`
 }
 
+// BindMount is a directory of another stage (From, planned before this
+// one) mounted read-only at Target into a run or test step: the step sees
+// its files, the layer never holds them.
+type BindMount struct {
+	From   string `json:"from"`
+	Source string `json:"source"`
+	Target string `json:"target"`
+}
+
 // Step is one layer-producing operation.
 type Step struct {
 	Kind StepKind `json:"kind"`
@@ -113,6 +122,8 @@ type Step struct {
 	Content     string       `json:"content,omitempty"`
 	Shell       bool         `json:"shell,omitempty"`
 	CacheMounts []CacheMount `json:"cache_mounts,omitempty"`
+	// BindMounts are the other stages' files a run or test step sees.
+	BindMounts []BindMount `json:"bind_mounts,omitempty"`
 	// Secrets and SSH are the build secrets and SSH agents mounted into a
 	// run or test step; their content is never in a layer or a cache key.
 	Secrets []SecretMount `json:"secrets,omitempty"`
@@ -262,9 +273,13 @@ func cacheMounts(s *pipeline.Stage) []CacheMount {
 	return out
 }
 
-// attachMounts gives every run and test step of a stage its secrets and SSH
-// agents.
+// attachMounts gives every run and test step of a stage its secrets, SSH
+// agents and other stages' mounts.
 func attachMounts(s *pipeline.Stage, st *Stage) {
+	var binds []BindMount
+	for _, m := range s.Mounts {
+		binds = append(binds, BindMount{From: m.From.Value, Source: m.Source.Value, Target: m.Target.Value})
+	}
 	var secrets []SecretMount
 	for _, m := range s.Secrets {
 		sm := SecretMount{ID: m.ID.Value, Target: m.Target.Value, Env: m.Env.Value, Optional: m.Optional}
@@ -280,6 +295,7 @@ func attachMounts(s *pipeline.Stage, st *Stage) {
 	for i := range st.Steps {
 		if k := st.Steps[i].Kind; k == StepRun || k == StepTest {
 			st.Steps[i].Secrets, st.Steps[i].SSH = secrets, ssh
+			st.Steps[i].BindMounts = binds
 		}
 	}
 }
