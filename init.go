@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/stagebuild/stagebuild/internal/atomicfile"
 
@@ -19,6 +21,9 @@ type InitRequest struct {
 	Dir string
 	// Force overwrites existing files; DryRun writes nothing.
 	Force, DryRun bool
+	// Installer is what the pipeline installs with: initgen.InstallerUV
+	// (the default, also when empty) or initgen.InstallerPip.
+	Installer string
 }
 
 // InitResult is what Init found and wrote.
@@ -39,6 +44,9 @@ func Init(req InitRequest) (*InitResult, error) {
 	if fi, err := os.Stat(req.Dir); err != nil || !fi.IsDir() {
 		return nil, buildflags.Usage(fmt.Errorf("%s: not a directory (give the project's root directory)", req.Dir))
 	}
+	if req.Installer != "" && !slices.Contains(initgen.Installers(), req.Installer) {
+		return nil, buildflags.Usage(fmt.Errorf("--installer %q: not an installer (use %s)", req.Installer, strings.Join(initgen.Installers(), " or ")))
+	}
 	if err := req.refuseOverwrite(filepath.Join(req.Dir, pipeline.DefaultFile)); err != nil {
 		return nil, err
 	}
@@ -49,6 +57,7 @@ func Init(req InitRequest) (*InitResult, error) {
 		}
 		return nil, err
 	}
+	proj.Installer = req.Installer
 	files, err := proj.Files()
 	if err != nil {
 		return nil, err

@@ -14,8 +14,9 @@ import (
 // InitOptions are the parsed flags of `stagebuild init`.
 type InitOptions struct {
 	Dir    string
-	Force  bool
-	DryRun bool
+	Force     bool
+	DryRun    bool
+	Installer string
 }
 
 func newInitCmd(s Streams, runF func(*InitOptions) error) *cobra.Command {
@@ -34,9 +35,14 @@ directory with __init__.py, or src/<package>/); tests/ or test/; the test runner
 test dependency or configured, else unittest); and the entrypoint (a Dockerfile's ENTRYPOINT/CMD, a
 Flask or FastAPI app served by gunicorn or uvicorn, or python -m PACKAGE for __main__.py).
 
-Lockfiles are installed with pip, not Poetry or uv: init writes requirements.lock.txt (and
-requirements-dev.lock.txt for the test group) from the lock. Commit them, and run
-stagebuild init --force again after changing the lock.
+Dependencies are installed with uv (--installer uv, the default): a uv stage fetches uv's wheel
+from PyPI with the base image's pip, and deps and test_deps mount it read-only for their installs,
+so uv is never in an image. --installer pip installs with the base image's pip instead, for an
+index or network uv cannot use (uv reads no pip.conf or PIP_* settings).
+
+Lockfiles are installed from requirements files, not with Poetry or uv's project commands: init
+writes requirements.lock.txt (and requirements-dev.lock.txt for the test group) from the lock.
+Commit them, and run stagebuild init --force again after changing the lock.
 
 Each finding is printed as "detected: ..." (read from a file) or "guessed: ..." (check it). An
 existing stagebuild.yaml is never overwritten without --force. --dry-run prints the pipeline on
@@ -64,11 +70,12 @@ stdout and the findings on stderr, and writes nothing.`,
 	}
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing stagebuild.yaml and generated requirements files")
 	cmd.Flags().BoolVar(&o.DryRun, "dry-run", false, "print the pipeline to stdout (findings to stderr) and write nothing")
+	cmd.Flags().StringVar(&o.Installer, "installer", "uv", "what deps and test_deps install with: uv (mounted from a uv stage, never in an image) or pip (the base image's)")
 	return cmd
 }
 
 func runInit(s Streams, o *InitOptions) error {
-	res, err := stagebuild.Init(stagebuild.InitRequest{Dir: o.Dir, Force: o.Force, DryRun: o.DryRun})
+	res, err := stagebuild.Init(stagebuild.InitRequest{Dir: o.Dir, Force: o.Force, DryRun: o.DryRun, Installer: o.Installer})
 	if res == nil {
 		return err
 	}

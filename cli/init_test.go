@@ -50,8 +50,8 @@ func TestInitOptions(t *testing.T) {
 		want    InitOptions
 		wantErr string
 	}{
-		{nil, InitOptions{Dir: "."}, ""},
-		{[]string{"svc", "--force", "--dry-run"}, InitOptions{Dir: "svc", Force: true, DryRun: true}, ""},
+		{nil, InitOptions{Dir: ".", Installer: "uv"}, ""},
+		{[]string{"svc", "--force", "--dry-run", "--installer", "pip"}, InitOptions{Dir: "svc", Force: true, DryRun: true, Installer: "pip"}, ""},
 		{[]string{"a", "b"}, InitOptions{}, "init takes at most one DIR argument, got 2 (a b)"},
 	}
 	for _, tc := range tests {

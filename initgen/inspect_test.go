@@ -175,7 +175,11 @@ func TestInspectSamples(t *testing.T) {
 				}
 			}
 			pl := parse(t, p)
-			if got := pl.StageNames(); !slices.Equal(got, []string{"deps", "test_deps", "builder", "tests_builder", "tests", "localdev", "service"}) {
+			want := []string{"deps", "test_deps", "builder", "tests_builder", "tests", "localdev", "service"}
+			if p.useUV() {
+				want = append([]string{"uv"}, want...)
+			}
+			if got := pl.StageNames(); !slices.Equal(got, want) {
 				t.Fatalf("stages %q", got)
 			}
 			for stage, want := range map[string][]string{"deps": tc.deps, "test_deps": tc.testDep, "builder": tc.code, "tests_builder": tc.tests} {

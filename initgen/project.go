@@ -58,6 +58,9 @@ type Install struct {
 type Project struct {
 	// Manager is "pip", "poetry", "uv" or "pipenv"; "" without manifests.
 	Manager string
+	// Installer is what the pipeline installs with: InstallerUV (also
+	// when empty) or InstallerPip (uv.go). The caller sets it.
+	Installer string
 	// Lock is the lockfile the generated requirements come from, or "".
 	Lock     string
 	Deps     Install

@@ -43,12 +43,16 @@ func (p *Project) header(w *writer) {
 	w.comment(0, "and test deps in separate layers, tests gating the service image, and a")
 	w.comment(0, "localdev image with the test deps for IDEs.")
 	w.comment(0, "")
+	if p.useUV() {
+		w.comment(0, "  uv (mounted) ─┐")
+	}
 	w.comment(0, "  deps ── test_deps ── tests_builder ── localdev")
 	w.comment(0, "    │                       └── tests (gate)")
 	w.comment(0, "    └── builder ── service (gated_by: tests)")
 }
 
 func (p *Project) depsStages(w *writer) {
+	p.uvStage(w)
 	w.line(2, "deps:", "the service's dependencies only")
 	w.line(4, "from: ${PYTHON_IMAGE}", "")
 	w.line(4, "workdir: "+Workdir, "")
@@ -59,7 +63,11 @@ func (p *Project) depsStages(w *writer) {
 	w.line(6, `PYTHONDONTWRITEBYTECODE: "1"`, "")
 	w.line(6, `PIP_DISABLE_PIP_VERSION_CHECK: "1"`, "")
 	w.comment(6, "The venv has no pip of its own (ensurepip costs seconds per cold")
-	w.comment(6, "build): the base image's pip installs into it.")
+	if p.useUV() {
+		w.comment(6, "build): uv installs into it, and the base image's pip would too.")
+	} else {
+		w.comment(6, "build): the base image's pip installs into it.")
+	}
 	w.line(6, "PIP_PYTHON: "+Venv+"/bin/python", "")
 	if p.Lock != "" {
 		w.comment(4, fmt.Sprintf("%s is generated from %s by stagebuild init (Poetry and", LockRequirements, p.Lock))
@@ -67,11 +75,12 @@ func (p *Project) depsStages(w *writer) {
 		w.comment(4, "after changing "+p.Lock+".")
 	}
 	w.list(4, "copy", p.Deps.Copy, "")
+	p.uvMount(w)
 	if hasPipInstall(p.Deps.Run) {
-		pycComment(w, 4)
+		pycComment(w, 4, p.useUV())
 	}
-	w.commands(4, "run", hashPyc(p.Deps.Run))
-	w.list(4, "cache", []string{PipCache}, "a persistent cache mount for the run steps")
+	w.commands(4, "run", p.installs(p.Deps.Run))
+	w.list(4, "cache", []string{p.installCache()}, "a persistent cache mount for the run steps")
 	w.blank()
 
 	w.line(2, "test_deps:", "test dependencies: never in the service image")
@@ -83,9 +92,12 @@ func (p *Project) depsStages(w *writer) {
 		w.comment(4, fmt.Sprintf("%s is generated from %s too.", LockDevRequirements, p.Lock))
 	}
 	w.list(4, "copy", p.TestDeps.Copy, "")
-	w.commands(4, "run", hashPyc(p.TestDeps.Run))
 	if len(p.TestDeps.Run) > 0 {
-		w.list(4, "cache", []string{PipCache}, "")
+		p.uvMount(w)
+	}
+	w.commands(4, "run", p.installs(p.TestDeps.Run))
+	if len(p.TestDeps.Run) > 0 {
+		w.list(4, "cache", []string{p.installCache()}, "")
 	}
 	w.blank()
 }
@@ -212,8 +224,12 @@ func hasPipInstall(cmds []string) bool {
 	return false
 }
 
-func pycComment(w *writer, indent int) {
-	w.comment(indent, "SOURCE_DATE_EPOCH makes pip write hash-based .pyc (checked against the")
+func pycComment(w *writer, indent int, uv bool) {
+	tool := "pip"
+	if uv {
+		tool = "uv"
+	}
+	w.comment(indent, "SOURCE_DATE_EPOCH makes "+tool+" write hash-based .pyc (checked against the")
 	w.comment(indent, "source's hash, not the install time), so the venv holds compiled")
 	w.comment(indent, "modules and two builds of one commit give one image.")
 }

@@ -77,6 +77,15 @@ func TestInit(t *testing.T) {
 					t.Errorf("service image ships %s", bad)
 				}
 			}
+			// uv installed the deps from its stage's mount: no uv in the image.
+			for _, bad := range []string{"/opt/uv", "/uv", sitePackages + "uv/", sitePackages + "uv-"} {
+				if hasPrefix(img, bad) {
+					t.Errorf("service image ships uv: %s*", bad)
+				}
+			}
+			if img.Files["/opt/venv/bin/uv"] {
+				t.Errorf("service image ships /opt/venv/bin/uv")
+			}
 			if ep := img.Config.Config.Entrypoint; !slices.Equal(ep, tc.entry) {
 				t.Errorf("entrypoint %q, want %q", ep, tc.entry)
 			}
@@ -170,6 +179,7 @@ func fileExists(p string) bool {
 // The service image of the pipeline init writes, built twice from nothing
 // with the same SOURCE_DATE_EPOCH, is the same image: a venv without pip
 // and installs that write hash-based .pyc write the same bytes each time.
+// uv, mounted from its stage, installed the deps and is not in the image.
 func TestInitReproducible(t *testing.T) {
 	t.Parallel()
 	dir := copyInitProject(t, "flask-requirements")
@@ -188,4 +198,13 @@ func TestInitReproducible(t *testing.T) {
 		reportDiff(t, a, b)
 	}
 	assertHashPyc(t, a, "flask")
+	// uv installed it, from the uv stage's mount, and is not in the image.
+	if b, ok := a.file("opt/venv/lib/python3.11/site-packages/flask-3.0.3.dist-info/INSTALLER"); !ok || string(b) != "uv" {
+		t.Errorf("flask's INSTALLER is %q (found %v), want uv", b, ok)
+	}
+	for _, f := range []string{"opt/uv/uv", "uv/uv", "opt/venv/bin/uv"} {
+		if _, ok := a.file(f); ok {
+			t.Errorf("the image holds %s", f)
+		}
+	}
 }
