@@ -13,7 +13,7 @@ import (
 
 // InitOptions are the parsed flags of `stagebuild init`.
 type InitOptions struct {
-	Dir    string
+	Dir       string
 	Force     bool
 	DryRun    bool
 	Installer string
