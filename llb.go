@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/containerd/platforms"
-	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
 
 	"github.com/stagebuild/stagebuild/build"
 	"github.com/stagebuild/stagebuild/buildflags"
@@ -33,7 +33,7 @@ func DialAddr(addr string, log io.Writer) func(context.Context) (Client, error) 
 
 // LLB returns the LLB definition a build solves for the target, or for
 // the gate's result.
-func LLB(ctx context.Context, req LLBRequest) (*llb.Definition, error) {
+func LLB(ctx context.Context, req LLBRequest) (*pb.Definition, error) {
 	var requested []string
 	switch {
 	case req.Gate != "":

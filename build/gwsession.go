@@ -48,7 +48,7 @@ func (s *gwSession) solve(ctx context.Context, st llb.State) (gateway.Reference,
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.gw.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true, CacheImports: imports})
+	res, err := s.gw.Solve(ctx, gateway.SolveRequest{Definition: def, Evaluate: true, CacheImports: imports})
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/client/llb"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/llbgen"
@@ -34,7 +34,7 @@ type DefinitionOptions struct {
 //
 // The context source is named with a fixed unique ID derived from the
 // context directory, so the same plan gives the same definition.
-func Definition(ctx context.Context, c Client, pl *plan.Plan, o DefinitionOptions) (*llb.Definition, error) {
+func Definition(ctx context.Context, c Client, pl *plan.Plan, o DefinitionOptions) (*pb.Definition, error) {
 	ps := pl.Stage(o.Stage)
 	if ps == nil {
 		return nil, fmt.Errorf("stage %s is not planned", o.Stage)
@@ -45,7 +45,7 @@ func Definition(ctx context.Context, c Client, pl *plan.Plan, o DefinitionOption
 	if c == nil {
 		return definition(ctx, pl, o, nil)
 	}
-	var def *llb.Definition
+	var def *pb.Definition
 	var fnErr error
 	resolve := func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
 		bases, err := resolveBases(ctx, gw, pl, o.Platform, false)
@@ -70,7 +70,7 @@ func Definition(ctx context.Context, c Client, pl *plan.Plan, o DefinitionOption
 	return def, nil
 }
 
-func definition(ctx context.Context, pl *plan.Plan, o DefinitionOptions, bases map[string]llbgen.BaseImage) (*llb.Definition, error) {
+func definition(ctx context.Context, pl *plan.Plan, o DefinitionOptions, bases map[string]llbgen.BaseImage) (*pb.Definition, error) {
 	hint := o.ContextDir
 	if abs, err := filepath.Abs(o.ContextDir); err == nil {
 		hint = abs

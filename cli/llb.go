@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
@@ -108,7 +107,7 @@ type llbOp struct {
 }
 
 // dumpLLB writes each op of def as one JSON line, in definition order.
-func dumpLLB(w io.Writer, def *llb.Definition) error {
+func dumpLLB(w io.Writer, def *pb.Definition) error {
 	enc := json.NewEncoder(w)
 	for i, dt := range def.Def {
 		var op pb.Op
@@ -117,9 +116,7 @@ func dumpLLB(w io.Writer, def *llb.Definition) error {
 		}
 		dgst := digest.FromBytes(dt)
 		ent := llbOp{Op: &op, Digest: dgst}
-		if md, ok := def.Metadata[dgst]; ok {
-			ent.OpMetadata = md.ToPB()
-		}
+		ent.OpMetadata = def.Metadata[string(dgst)]
 		if err := enc.Encode(ent); err != nil {
 			return err
 		}

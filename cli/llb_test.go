@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/containerd/platforms"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
@@ -94,7 +93,7 @@ func decodeDump(t *testing.T, out string) []dumpedOp {
 
 // exampleDefinition is what the dump must print, made through the build
 // package directly.
-func exampleDefinition(t *testing.T, stage string, gate bool) *llb.Definition {
+func exampleDefinition(t *testing.T, stage string, gate bool) *pb.Definition {
 	t.Helper()
 	p, err := pipeline.Load(filepath.Join(planExampleDir, "stagebuild.yaml"), nil)
 	if err != nil {
@@ -165,12 +164,12 @@ func TestLLBDumpNoResolve(t *testing.T) {
 		t.Errorf("the last op %+v does not just name the result", last.Op)
 	}
 	if buildctl := "../bin/buildctl"; fileExists(buildctl) {
-		var raw bytes.Buffer
-		if err := llb.WriteTo(def, &raw); err != nil {
+		raw, err := def.Marshal()
+		if err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(buildctl, "debug", "dump-llb")
-		cmd.Stdin = &raw
+		cmd.Stdin = bytes.NewReader(raw)
 		want, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("buildctl debug dump-llb: %v", err)

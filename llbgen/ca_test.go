@@ -171,7 +171,7 @@ func TestCreatedFromEpoch(t *testing.T) {
 	}
 }
 
-func lastDigest(t *testing.T, def *llb.Definition) digest.Digest {
+func lastDigest(t *testing.T, def *pb.Definition) digest.Digest {
 	t.Helper()
 	d, err := OutputDigest(def)
 	if err != nil {

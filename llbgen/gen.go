@@ -213,8 +213,10 @@ func (g *Graph) base(ps *plan.Stage, opts Options) (llb.State, ocispecs.Image, e
 }
 
 // Marshal returns the definition of a stage's final state for this graph's
-// platform.
-func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, error) {
+// platform, as llb's State.Marshal and Definition.ToPB give it (with an
+// empty source map). Its metadata entries are shared with the graph's
+// other definitions: read them, do not write into them.
+func (g *Graph) Marshal(ctx context.Context, name string) (*pb.Definition, error) {
 	s := g.stages[name]
 	if s == nil {
 		return nil, fmt.Errorf("stage %s was not generated", name)
@@ -223,13 +225,13 @@ func (g *Graph) Marshal(ctx context.Context, name string) (*llb.Definition, erro
 }
 
 // MarshalState returns the definition of any state of this graph, such as a
-// gate's Result or Reports.
-func (g *Graph) MarshalState(ctx context.Context, st llb.State) (*llb.Definition, error) {
+// gate's Result or Reports, as Marshal does.
+func (g *Graph) MarshalState(ctx context.Context, st llb.State) (*pb.Definition, error) {
 	return g.marshaller.marshal(ctx, st)
 }
 
 // OutputDigest is the digest of the vertex a definition ends in.
-func OutputDigest(def *llb.Definition) (digest.Digest, error) {
+func OutputDigest(def *pb.Definition) (digest.Digest, error) {
 	if len(def.Def) == 0 {
 		return "", fmt.Errorf("empty definition")
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -48,7 +47,7 @@ type vertex struct {
 	name string
 }
 
-func load(t *testing.T, def *llb.Definition) map[digest.Digest]vertex {
+func load(t *testing.T, def *pb.Definition) map[digest.Digest]vertex {
 	t.Helper()
 	out := map[digest.Digest]vertex{}
 	for _, dt := range def.Def {
@@ -57,12 +56,12 @@ func load(t *testing.T, def *llb.Definition) map[digest.Digest]vertex {
 			t.Fatal(err)
 		}
 		d := digest.FromBytes(dt)
-		out[d] = vertex{op: &op, name: def.Metadata[d].Description["llb.customname"]}
+		out[d] = vertex{op: &op, name: def.Metadata[string(d)].GetDescription()["llb.customname"]}
 	}
 	return out
 }
 
-func marshal(t *testing.T, g *Graph, stage string) (*llb.Definition, map[digest.Digest]vertex) {
+func marshal(t *testing.T, g *Graph, stage string) (*pb.Definition, map[digest.Digest]vertex) {
 	t.Helper()
 	def, err := g.Marshal(context.Background(), stage)
 	if err != nil {
@@ -207,7 +206,7 @@ func TestGateResultIsTestExecMount(t *testing.T) {
 		if result == nil || result.Output < 0 || result.Selector != OutputDir {
 			t.Fatalf("no writable output mount at %s: %+v", ResultDir, exec.Mounts)
 		}
-		if got := def.Metadata[out].IgnoreCache; got != rerun {
+		if got := def.Metadata[string(out)].GetIgnoreCache(); got != rerun {
 			t.Errorf("rerun=%v: IgnoreCache=%v", rerun, got)
 		}
 		if gs.Reports != nil {

@@ -71,7 +71,7 @@ func bothMarshals(t *testing.T, g *Graph, st llb.State) (got, want *pb.Definitio
 		}
 	}
 	want.Source = &pb.Source{}
-	return ours.ToPB(), want
+	return ours, want
 }
 
 // A build marshals its gates' definitions from several goroutines at once;
@@ -92,7 +92,7 @@ func TestMarshalConcurrently(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[i] = def.ToPB()
+		want[i] = def
 	}
 	got := make([]*pb.Definition, len(states))
 	errs := make(chan error, len(states))
@@ -100,7 +100,7 @@ func TestMarshalConcurrently(t *testing.T) {
 		go func() {
 			def, err := g.MarshalState(ctx, st)
 			if err == nil {
-				got[i] = def.ToPB()
+				got[i] = def
 			}
 			errs <- err
 		}()
@@ -147,5 +147,30 @@ func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
 	}
 	if len(g.marshaller.snaps) == 0 {
 		t.Errorf("no snapshots taken")
+	}
+}
+
+// Vertices that marshal to one op but ask for different metadata (cache,
+// names, descriptions) get one entry merged from both, in either order, as
+// llb's marshal gives it; the entries other definitions share are left as
+// they were.
+func TestMarshalMergesDuplicateOps(t *testing.T) {
+	g := &Graph{platform: benchPlatform, localID: "dups"}
+	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)))
+	base := llb.Image("docker.io/library/busybox:latest")
+	mkdir := func() *llb.FileAction { return llb.Mkdir("/x", 0o755) }
+	a := base.File(mkdir(), llb.IgnoreCache, llb.WithCustomName("a"))
+	b := base.File(mkdir(), llb.WithCustomName("b"), llb.WithDescription(map[string]string{"extra": "b"}))
+	states := []llb.State{
+		a, b,
+		llb.Merge([]llb.State{a, b}),
+		llb.Merge([]llb.State{b, a}),
+		a, b,
+	}
+	for i, st := range states {
+		got, want := bothMarshals(t, g, st)
+		if !proto.Equal(got, want) {
+			t.Errorf("state %d: definition\n%v\nwant\n%v", i, got, want)
+		}
 	}
 }

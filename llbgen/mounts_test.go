@@ -84,7 +84,7 @@ func TestNoCacheFilter(t *testing.T) {
 		}
 		seen++
 		want := v.name == "[app 1/1] RUN echo app"
-		if got := def.Metadata[d].IgnoreCache; got != want {
+		if got := def.Metadata[string(d)].GetIgnoreCache(); got != want {
 			t.Errorf("%s: IgnoreCache=%v, want %v", v.name, got, want)
 		}
 	}
