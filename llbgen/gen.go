@@ -117,6 +117,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
 		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID))), svc: serviceGen{pl: pl, opts: opts}}
+	var roots []llb.State // what a build marshals: see marshaller.roots
 	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, session: opts.SessionID, bySrc: map[string]llb.State{}}
 	for i := range pl.Stages {
 		ps := &pl.Stages[i]
@@ -190,7 +191,15 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		}
 		gen.State = st
 		g.stages[ps.Name] = gen
+		roots = append(roots, st)
+		if gen.Gate {
+			roots = append(roots, gen.Result)
+		}
+		if gen.Reports != nil {
+			roots = append(roots, *gen.Reports)
+		}
 	}
+	g.marshaller.roots = roots
 	return g, nil
 }
 

@@ -41,6 +41,12 @@ type marshaller struct {
 	// the one it snapshots; snaps are the ops holding one, oldest first.
 	base, snapAt *marshalled
 	snaps        []*marshalled
+	// roots are the states whose definitions a build marshals (every
+	// stage's, and each gate's result and reports): the first marshal
+	// marshals their vertices side by side (warm.go).
+	roots []llb.State
+	// warmed is how many vertices warm marshalled, for tests.
+	warmed int
 }
 
 // maxSnapshots bounds the snapshots kept: each holds a metadata map as
@@ -95,6 +101,10 @@ func (m *marshaller) marshal(ctx context.Context, st llb.State) (*pb.Definition,
 	out := st.Output()
 	if out == nil || out.Vertex(ctx, c) == nil {
 		return def, nil
+	}
+	if m.roots != nil {
+		m.warmed = m.warm(ctx, m.roots)
+		m.roots = nil
 	}
 	root, err := m.op(ctx, out.Vertex(ctx, c))
 	if err != nil {

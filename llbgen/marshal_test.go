@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"testing/fstest"
 
@@ -172,5 +173,36 @@ func TestMarshalMergesDuplicateOps(t *testing.T) {
 		if !proto.Equal(got, want) {
 			t.Errorf("state %d: definition\n%v\nwant\n%v", i, got, want)
 		}
+	}
+}
+
+// With two goroutines, the first definition marshals every vertex of the
+// build's definitions side by side: the walks after find them all, and
+// each definition is still llb's.
+func TestMarshalWarmsEveryVertex(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := makePlan(t, p, fstest.MapFS{}, "service")
+	g, err := Generate(pl, Options{Platform: benchPlatform, LocalUniqueID: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := g.marshaller.roots
+	for i, n := range []int{len(roots) - 1, 0, 7, len(roots) / 2} {
+		got, want := bothMarshals(t, g, roots[n])
+		if !proto.Equal(got, want) {
+			t.Errorf("%d: root %d: definition differs from llb's (%d ops, want %d)", i, n, len(got.Def), len(want.Def))
+		}
+	}
+	for _, st := range roots {
+		if _, err := g.MarshalState(context.Background(), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.marshaller.warmed == 0 || g.marshaller.warmed != len(g.marshaller.ops) {
+		t.Errorf("warmed %d vertices; the definitions have %d", g.marshaller.warmed, len(g.marshaller.ops))
 	}
 }
