@@ -170,19 +170,38 @@ func (m *marshaller) op(ctx context.Context, v llb.Vertex) (*marshalled, error) 
 	if err != nil {
 		return nil, err
 	}
+	return op, m.record(v, op, dgst, dt, opMeta, sls)
+}
+
+// record keeps v's op, marshalled as dgst, dt and opMeta, with its inputs
+// already in op.
+func (m *marshaller) record(v llb.Vertex, op *marshalled, dgst digest.Digest, dt []byte, opMeta *pb.OpMetadata, sls []*llb.SourceLocation) error {
 	if len(sls) > 0 {
 		// A vertex with source locations would need llb's source map
 		// collector, which is not exported; llbgen sets none.
-		return nil, fmt.Errorf("marshalling %s: source locations are not supported", dgst)
+		return fmt.Errorf("marshalling %s: source locations are not supported", dgst)
 	}
 	if op.d = m.digests[dgst]; op.d == nil {
 		op.d = &opDigest{dgst: dgst, key: string(dgst), dt: dt}
 		m.digests[dgst] = op.d
 	}
-	if opMeta != nil {
-		// As llb's marshal merges it into an empty entry.
+	op.meta = opMeta
+	if opMeta != nil && !allTrue(opMeta.Caps) {
+		// As llb's marshal merges it into an empty entry; with every cap
+		// true, that is opMeta itself on the wire, and llb's cached entry
+		// is shared as it is (nothing writes into it).
 		op.meta = mergeMetadata(nil, opMeta)
 	}
 	m.ops[v] = op
-	return op, nil
+	return nil
+}
+
+// allTrue says whether every value of caps is true.
+func allTrue(caps map[string]bool) bool {
+	for _, v := range caps {
+		if !v {
+			return false
+		}
+	}
+	return true
 }

@@ -206,3 +206,34 @@ func TestMarshalWarmsEveryVertex(t *testing.T) {
 		t.Errorf("warmed %d vertices; the definitions have %d", g.marshaller.warmed, len(g.marshaller.ops))
 	}
 }
+
+// A vertex that does not marshal fails the definitions that hold it, with
+// llb's error, whether or not it was marshalled ahead; the others are
+// still llb's.
+func TestMarshalWarmError(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	g := &Graph{platform: benchPlatform, localID: "warm"}
+	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)))
+	good := llb.Image("docker.io/library/busybox:latest").File(llb.Mkdir("/x", 0o755))
+	bad := good.Run(llb.Args(nil)).Root().File(llb.Mkdir("/y", 0o755))
+	above := good.File(llb.Mkdir("/z", 0o755))
+	g.marshaller.roots = []llb.State{bad, above, good}
+	_, want := bad.Marshal(context.Background(), llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
+	if want == nil {
+		t.Fatal("llb marshals an exec without args")
+	}
+	for i := range 2 {
+		if _, err := g.MarshalState(context.Background(), bad); err == nil || err.Error() != want.Error() {
+			t.Errorf("%d: error %v, want %v", i, err, want)
+		}
+	}
+	if g.marshaller.warmed != 3 {
+		t.Errorf("warmed %d vertices, want the image, mkdir /x and mkdir /z", g.marshaller.warmed)
+	}
+	for _, st := range []llb.State{above, good} {
+		got, want := bothMarshals(t, g, st)
+		if !proto.Equal(got, want) {
+			t.Errorf("definition\n%v\nwant\n%v", got, want)
+		}
+	}
+}
