@@ -117,7 +117,10 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
 		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID))), svc: serviceGen{pl: pl, opts: opts}}
-	var roots []llb.State // what a build marshals: see marshaller.roots
+	// What a build marshals is marshalled beside the generation of the
+	// stages above it (warm.go).
+	warm := g.marshaller.startWarm()
+	defer warm.close()
 	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, session: opts.SessionID, bySrc: map[string]llb.State{}}
 	for i := range pl.Stages {
 		ps := &pl.Stages[i]
@@ -191,15 +194,14 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		}
 		gen.State = st
 		g.stages[ps.Name] = gen
-		roots = append(roots, st)
+		warm.add(st)
 		if gen.Gate {
-			roots = append(roots, gen.Result)
+			warm.add(gen.Result)
 		}
 		if gen.Reports != nil {
-			roots = append(roots, *gen.Reports)
+			warm.add(*gen.Reports)
 		}
 	}
-	g.marshaller.roots = roots
 	return g, nil
 }
 

@@ -41,11 +41,11 @@ type marshaller struct {
 	// the one it snapshots; snaps are the ops holding one, oldest first.
 	base, snapAt *marshalled
 	snaps        []*marshalled
-	// roots are the states whose definitions a build marshals (every
-	// stage's, and each gate's result and reports): the first marshal
-	// marshals their vertices side by side (warm.go).
-	roots []llb.State
-	// warmed is how many vertices warm marshalled, for tests.
+	// warmer marshals, as Generate goes, the vertices of the states
+	// whose definitions a build marshals (every stage's, and each gate's
+	// result and reports); the first marshal records them (warm.go).
+	// warmed is how many it recorded, for tests.
+	warmer *warmer
 	warmed int
 }
 
@@ -102,9 +102,9 @@ func (m *marshaller) marshal(ctx context.Context, st llb.State) (*pb.Definition,
 	if out == nil || out.Vertex(ctx, c) == nil {
 		return def, nil
 	}
-	if m.roots != nil {
-		m.warmed = m.warm(ctx, m.roots)
-		m.roots = nil
+	if m.warmer != nil {
+		m.warmed = m.warmer.finish()
+		m.warmer = nil
 	}
 	root, err := m.op(ctx, out.Vertex(ctx, c))
 	if err != nil {

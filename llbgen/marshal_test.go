@@ -190,7 +190,14 @@ func TestMarshalWarmsEveryVertex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots := g.marshaller.roots
+	var roots []llb.State
+	for _, ps := range pl.Stages {
+		s := g.Stage(ps.Name)
+		roots = append(roots, s.State)
+		if s.Gate {
+			roots = append(roots, s.Result)
+		}
+	}
 	for i, n := range []int{len(roots) - 1, 0, 7, len(roots) / 2} {
 		got, want := bothMarshals(t, g, roots[n])
 		if !proto.Equal(got, want) {
@@ -217,7 +224,9 @@ func TestMarshalWarmError(t *testing.T) {
 	good := llb.Image("docker.io/library/busybox:latest").File(llb.Mkdir("/x", 0o755))
 	bad := good.Run(llb.Args(nil)).Root().File(llb.Mkdir("/y", 0o755))
 	above := good.File(llb.Mkdir("/z", 0o755))
-	g.marshaller.roots = []llb.State{bad, above, good}
+	w := g.marshaller.startWarm()
+	w.add(bad, above, good)
+	w.close()
 	_, want := bad.Marshal(context.Background(), llb.Platform(g.platform), llb.LocalUniqueID(g.localID))
 	if want == nil {
 		t.Fatal("llb marshals an exec without args")

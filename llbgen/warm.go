@@ -5,21 +5,48 @@ import (
 	"errors"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 )
 
-// warmNode is a vertex to marshal ahead: its inputs, how many of them are
-// still to be marshalled, the vertices that wait on it (once per input),
-// and what marshalling it gave.
+// warmer marshals the vertices of the states a build will marshal while
+// Generate is still generating the stages above them, on GOMAXPROCS
+// goroutines, each vertex once its inputs are; the first definition
+// marshalled records them all as op would have (finish). Independent
+// branches (the context sources, the gates) go beside the chain of stages
+// they hang off, and the chain beside its generation.
+//
+// The ops are what they would be marshalled one at a time: a vertex's op
+// depends only on the vertex and its inputs' digests, and BuildKit
+// marshals a vertex once per Constraints (under a lock of its own). The
+// states handed to add are never changed after: Generate builds each stage
+// on its parent's state, and listing a vertex's inputs (which sorts an
+// exec's mounts in place) happens in add, before any goroutine marshals it.
+type warmer struct {
+	m     *marshaller
+	mu    sync.Mutex
+	cond  sync.Cond
+	nodes map[llb.Vertex]*warmNode
+	// post are the vertices, inputs first; ready those whose inputs are
+	// marshalled, to marshal from next on.
+	post   []*warmNode
+	ready  []*warmNode
+	next   int
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// warmNode is a vertex to marshal: its inputs, how many of them are still
+// to be marshalled, the vertices that wait on it (once per input), and
+// what marshalling it gave.
 type warmNode struct {
 	v       llb.Vertex
 	ins     []llb.Vertex
-	pending atomic.Int32
+	pending int
 	users   []*warmNode
+	done    bool
 
 	dgst digest.Digest
 	dt   []byte
@@ -28,102 +55,136 @@ type warmNode struct {
 	err  error
 }
 
-// warm marshals the vertices of roots that the marshaller has not, on up
-// to GOMAXPROCS goroutines, each once its inputs are, and records them as
-// op would have. Independent branches (the context sources, the gates)
-// are marshalled beside the chain of stages they hang off.
-//
-// The ops are what they would be marshalled one at a time: a vertex's op
-// depends only on the vertex and its inputs' digests, and BuildKit
-// marshals a vertex once per Constraints (under a lock of its own). A
-// vertex that fails is left, with those above it, for op, which meets the
-// error again and reports it. warm returns how many vertices it recorded
-// (none with a single goroutine).
-func (m *marshaller) warm(ctx context.Context, roots []llb.State) int {
-	nodes := map[llb.Vertex]*warmNode{}
-	var post, ready []*warmNode
-	// visit collects v and its inputs not yet marshalled, inputs first.
-	// Listing a vertex's inputs sorts an exec's mounts in place, so every
-	// vertex is listed here, before any goroutine marshals one.
-	var visit func(v llb.Vertex) *warmNode
-	visit = func(v llb.Vertex) *warmNode {
-		if n, ok := nodes[v]; ok {
-			return n
-		}
-		if _, ok := m.ops[v]; ok {
-			nodes[v] = nil
-			return nil
-		}
-		n := &warmNode{v: v}
-		nodes[v] = n
-		for _, inp := range v.Inputs() {
-			iv := inp.Vertex(ctx, m.c)
-			n.ins = append(n.ins, iv)
-			if in := visit(iv); in != nil {
-				n.pending.Add(1)
-				in.users = append(in.users, n)
+// startWarm starts the marshaller's warmer, or returns nil with a single
+// goroutine to run on (the marshalling then goes as op does it).
+func (m *marshaller) startWarm() *warmer {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 {
+		return nil
+	}
+	w := &warmer{m: m, nodes: map[llb.Vertex]*warmNode{}}
+	w.cond.L = &w.mu
+	for range workers {
+		w.wg.Add(1)
+		go w.work()
+	}
+	m.warmer = w
+	return w
+}
+
+// add hands the warmer states to marshal. They must not change after.
+func (w *warmer) add(states ...llb.State) {
+	if w == nil {
+		return
+	}
+	// Vertex makes no use of the context for llbgen's states (none is
+	// asynchronous); marshal uses its own again when it records them.
+	ctx := context.Background()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, st := range states {
+		if out := st.Output(); out != nil {
+			if v := out.Vertex(ctx, w.m.c); v != nil {
+				w.visit(ctx, v)
 			}
 		}
-		if n.pending.Load() == 0 {
-			ready = append(ready, n)
-		}
-		post = append(post, n)
+	}
+	w.cond.Broadcast()
+}
+
+// visit collects v and its inputs not yet collected, inputs first.
+func (w *warmer) visit(ctx context.Context, v llb.Vertex) *warmNode {
+	if n, ok := w.nodes[v]; ok {
 		return n
 	}
-	for _, st := range roots {
-		if out := st.Output(); out != nil {
-			if v := out.Vertex(ctx, m.c); v != nil {
-				visit(v)
-			}
+	n := &warmNode{v: v}
+	w.nodes[v] = n
+	for _, inp := range v.Inputs() {
+		iv := inp.Vertex(ctx, w.m.c)
+		n.ins = append(n.ins, iv)
+		if in := w.visit(ctx, iv); !in.done {
+			n.pending++
+			in.users = append(in.users, n)
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(post))
-	if workers < 2 {
-		return 0
+	if n.pending == 0 {
+		w.ready = append(w.ready, n)
 	}
-	queue := make(chan *warmNode, len(post))
-	for _, n := range ready {
-		queue <- n
+	w.post = append(w.post, n)
+	return n
+}
+
+// close says no more states come: the goroutines end once they have
+// marshalled those they have.
+func (w *warmer) close() {
+	if w == nil {
+		return
 	}
-	var left atomic.Int32
-	left.Store(int32(len(post)))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := range queue {
-				n.dgst, n.dt, n.meta, n.sls, n.err = n.v.Marshal(ctx, m.c)
-				for _, u := range n.users {
-					if u.pending.Add(-1) == 0 {
-						queue <- u
-					}
-				}
-				if left.Add(-1) == 0 {
-					close(queue)
-				}
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+// work marshals ready vertices until the warmer is closed and none is
+// left.
+func (w *warmer) work() {
+	defer w.wg.Done()
+	ctx := context.Background()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		for w.next == len(w.ready) && !w.closed {
+			w.cond.Wait()
+		}
+		if w.next == len(w.ready) {
+			return
+		}
+		n := w.ready[w.next]
+		w.next++
+		w.mu.Unlock()
+		n.dgst, n.dt, n.meta, n.sls, n.err = n.v.Marshal(ctx, w.m.c)
+		w.mu.Lock()
+		n.done = true
+		woke := false
+		for _, u := range n.users {
+			if u.pending--; u.pending == 0 {
+				w.ready = append(w.ready, u)
+				woke = true
 			}
-		}()
+		}
+		if woke {
+			w.cond.Broadcast()
+		}
 	}
-	wg.Wait()
-	// Record them inputs first, as op would; not those that failed or
-	// whose inputs did.
+}
+
+// finish waits for the warmer's goroutines and records the vertices they
+// marshalled, inputs first, as op would have: not those that failed or
+// whose inputs did, which op marshals again, meeting the error and
+// reporting it. It returns how many it recorded.
+func (w *warmer) finish() int {
+	w.close()
+	w.wg.Wait()
 	recorded := 0
-	for _, n := range post {
+	for _, n := range w.post {
+		if _, ok := w.m.ops[n.v]; ok {
+			continue
+		}
 		op := &marshalled{}
 		for _, iv := range n.ins {
-			if in := m.ops[iv]; in != nil {
+			if in := w.m.ops[iv]; in != nil {
 				op.inputs = append(op.inputs, in)
 			} else {
 				n.err = errNotWarmed
 			}
 		}
-		if n.err == nil && m.record(n.v, op, n.dgst, n.dt, n.meta, n.sls) == nil {
+		if n.err == nil && w.m.record(n.v, op, n.dgst, n.dt, n.meta, n.sls) == nil {
 			recorded++
 		}
 	}
 	return recorded
 }
 
-// errNotWarmed marks a vertex whose input warm could not record.
+// errNotWarmed marks a vertex whose input the warmer could not record.
 var errNotWarmed = errors.New("an input was not marshalled")
