@@ -91,6 +91,11 @@ type Stage struct {
 	frontendEnv bool
 	// TestBase is the filesystem a gate's test runs on (stagebuild debug).
 	TestBase llb.State
+	// origin is the state after the first step of the stage's chain of
+	// stages (its base image's while it has none): result directories are
+	// made on it (writableMount). stepped says it is a step's.
+	origin  llb.State
+	stepped bool
 }
 
 // Graph holds every planned stage's LLB.
@@ -133,13 +138,13 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 			created := *opts.Created
 			cfg.Created = &created
 		}
-		env := cfg.Config.Env
+		env, origin, stepped := cfg.Config.Env, st, false
 		if parent := g.stages[ps.Base.Stage]; parent != nil {
-			env = execEnv(parent.env, parent.Config, cfg)
+			env, origin, stepped = execEnv(parent.env, parent.Config, cfg), parent.origin, parent.stepped
 		}
 		st = stageState(st.Output(), opts.Platform, env, cfg)
 		total := len(ps.Steps)
-		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, env: env, exec: g.exec}
+		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, env: env, exec: g.exec, origin: origin, stepped: stepped}
 		if gen.services, err = g.serviceOptions(ps); err != nil {
 			return nil, err
 		}
@@ -184,12 +189,15 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 					return nil, err
 				}
 				if step.Kind == plan.StepTest {
-					st = test(st, step, name, ps.Reports, opts.RerunTests || len(nocache) > 0, gen, binds)
+					st = test(st, ps, step, name, opts.RerunTests || len(nocache) > 0, gen, binds)
 					break
 				}
 				st = st.Run(append(append(runOptions(step, name, binds), g.exec...), constraints(nocache)...)...).Root()
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)
+			}
+			if !gen.stepped && step.Kind != plan.StepTest {
+				gen.origin, gen.stepped = st, true
 			}
 		}
 		gen.State = st

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // No vertex without inputs is shared between two invocations: each base
 // image's source op names the invocation (BuildKit ignores the attribute
 // and keeps it out of the cache key), and a result directory is made on top
-// of the state its exec runs in, not on an empty state. A build joining
+// of a step of its stage's chain, not on an empty state. A build joining
 // such a vertex of another, still running build finds none of the cache of
 // the steps on top of it (issue 13, item 10).
 func TestInvocationsShareNoRootVertex(t *testing.T) {
@@ -49,5 +50,45 @@ func TestInvocationsShareNoRootVertex(t *testing.T) {
 		if b[name] == d {
 			t.Errorf("%s is the same vertex in two invocations", name)
 		}
+	}
+}
+
+// A gate's result directory is made on the first step of its chain of
+// stages, not on the state its test runs in, nor on the base image every
+// project shares: its cache key stays the same when the stage's sources
+// change, so it comes from the cache on every build but the first instead
+// of running, before the test, on each one. Its owner (the gate) is in its
+// key.
+func TestResultDirOnFirstStep(t *testing.T) {
+	g := exampleGraphOpts(t, Options{LocalUniqueID: "invocation-a"}, "service")
+	def, err := g.MarshalState(context.Background(), g.Stage("tests").Result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := load(t, def)
+	n := 0
+	for _, v := range ops {
+		if v.name != "[internal] result directory" {
+			continue
+		}
+		n++
+		if len(v.op.Inputs) != 1 {
+			t.Fatalf("%s has inputs %v", v.name, v.op.Inputs)
+		}
+		if in := ops[digest.Digest(v.op.Inputs[0].Digest)]; in.name != "[deps 1/3] COPY requirements.txt requirements.txt" {
+			t.Errorf("%s is made on %q, want the chain's first step", v.name, in.name)
+		}
+		var owner string
+		for _, a := range v.op.GetFile().Actions {
+			if mf := a.GetMkfile(); mf != nil && mf.Path == ownerFile {
+				owner = string(mf.Data)
+			}
+		}
+		if want := resultOwner(g.svc.pl.Stage("tests"), "test") + "\n"; owner != want {
+			t.Errorf("owner %q, want %q", owner, want)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no result directory")
 	}
 }

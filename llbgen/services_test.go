@@ -73,7 +73,7 @@ func TestServicesTestExec(t *testing.T) {
 		t.Errorf("services env mount = %+v", sec)
 	}
 	for _, name := range []string{"db", "api"} {
-		if m := mounts[ServicesDir+"/"+name]; m == nil || !m.Readonly || m.Input < 0 {
+		if m := mounts[ServicesDir+"/"+name]; m == nil || !m.Readonly || m.Input < 0 || m.ContentCache != pb.MountContentCache_OFF {
 			t.Errorf("service %s image mount = %+v", name, m)
 		}
 	}

@@ -1,7 +1,10 @@
 package llbgen
 
 import (
+	"encoding/json"
+
 	"github.com/moby/buildkit/client/llb"
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagebuild/stagebuild/plan"
 )
@@ -40,17 +43,44 @@ const checkWrapper = `r=` + ResultDir + `
 // writable by any user, since a test or an image may run as any user.
 const OutputDir = "/d"
 
-// writableMount mounts an empty directory at target. The directory is made
-// on top of root, the state the exec runs in, not on an empty (scratch)
-// state: an op with no inputs has the same vertex in every build on the
-// daemon, and a build that joins that vertex while another build that ran
-// it still holds it finds none of the exec's cache (see InvocationAttr in
-// image.go). On top of root, it is this invocation's own vertex, and its
-// cache key still follows root's alone. Only the directory is mounted.
-func writableMount(target string, root llb.State) llb.RunOption {
-	dir := root.File(llb.Rm(OutputDir, llb.WithAllowNotFound(true)).Mkdir(OutputDir, 0o777),
-		llb.WithCustomName("[internal] result directory"))
+// writableMount mounts an empty directory at target, made on top of
+// origin: the state after the first step of the stage's chain
+// (Stage.origin), such as the copy of a requirements file.
+//   - Not on an empty (scratch) state: an op with no inputs has the same
+//     vertex in every build on the daemon, and a build that joins that
+//     vertex while another build that ran it still holds it finds none of
+//     the exec's cache (see InvocationAttr in image.go). On a state of the
+//     chain it is this invocation's own vertex.
+//   - Not on the base image itself, which every project on that base
+//     shares: on a fresh daemon, a build that runs while another build
+//     that pulled the base still runs finds none of its checks' cache
+//     (TestCachedWhileAnotherBuildHoldsBase).
+//   - Not on the state the exec runs in: its cache key would change with
+//     every edit of the stage's sources, and the op would run again, on the
+//     critical path before the test, on every build. The chain's first
+//     step rarely changes, so the op comes from the cache.
+//   - Its key names its owner (resultOwner), written beside the directory:
+//     BuildKit merges a build's edge into another running build's edge
+//     with the same cache key, and one that the other build ran loses the
+//     cache of everything above it (image.go), so two projects whose
+//     chains start alike do not share it.
+//
+// Only the directory is mounted.
+func writableMount(target string, origin llb.State, owner string) llb.RunOption {
+	dir := origin.File(llb.Rm(OutputDir, llb.WithAllowNotFound(true)).Mkdir(OutputDir, 0o777).
+		Mkfile(ownerFile, 0o444, []byte(owner+"\n")), llb.WithCustomName("[internal] result directory"))
 	return llb.AddMount(target, dir, llb.SourcePath(OutputDir))
+}
+
+// ownerFile names, beside a result directory, what it is for (resultOwner).
+const ownerFile = "/.stagebuild-result-owner"
+
+// resultOwner names what a result directory is for, stable across edits of
+// the sources: a digest of the planned stage (its name, base, steps and
+// settings, but no file's content), and of what (a check's name).
+func resultOwner(ps *plan.Stage, what string) string {
+	b, _ := json.Marshal(ps)
+	return digest.FromBytes(append(append(b, 0), what...)).Encoded()[:32]
 }
 
 func wrap(script string, args []string) []string {
@@ -59,7 +89,8 @@ func wrap(script string, args []string) []string {
 
 // test emits a gate's test command. It fills s.Result and, with a reports
 // directory, s.Reports; the returned root is the stage's state.
-func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Stage, binds []llb.RunOption) llb.State {
+func test(st llb.State, ps *plan.Stage, step plan.Step, name string, rerun bool, s *Stage, binds []llb.RunOption) llb.State {
+	reports, owner := ps.Reports, resultOwner(ps, "test")
 	ro := append(runOptions(step, name, binds), s.exec...)
 	script := testWrapper
 	if len(s.services) > 0 { // the gate runs beside services (services.go)
@@ -73,9 +104,9 @@ func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Sta
 	if rerun {
 		ro = append(ro, llb.IgnoreCache)
 	}
-	ro = append(ro, writableMount(ResultDir, st))
+	ro = append(ro, writableMount(ResultDir, s.origin, owner))
 	if reports != "" {
-		ro = append(ro, writableMount(reports, st))
+		ro = append(ro, writableMount(reports, s.origin, owner))
 	}
 	ex := st.Run(ro...)
 	s.TestBase = st
@@ -90,8 +121,9 @@ func test(st llb.State, step plan.Step, name, reports string, rerun bool, s *Sta
 // CommandCheck runs a command check in image and returns its result
 // directory (see ResultDir).
 func (g *Graph) CommandCheck(stage string, c plan.CommandCheck, name string) llb.State {
-	st := g.stages[stage].State
-	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir, st)}
+	gs := g.stages[stage]
+	st := gs.State
+	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir, gs.origin, resultOwner(g.svc.pl.Stage(stage), "check "+name))}
 	ex := st.Run(append(ro, g.exec...)...)
 	return ex.GetMount(ResultDir)
 }
