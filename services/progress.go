@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bytes"
 	"sync"
 	"time"
 
@@ -80,24 +79,3 @@ func (w *vertexWriter) Write(p []byte) (int, error) {
 }
 
 func (w *vertexWriter) Close() error { return nil }
-
-// lockedBuffer is an io.WriteCloser over a buffer, safe for a process's
-// stdout and stderr at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf *bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Close() error { return nil }
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -1,10 +1,8 @@
 package services
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -32,6 +30,16 @@ func (s *run) awaitReady(ctx context.Context, prb *Probe, ctr gateway.Container,
 	}
 	defer w.Stop()
 	logged := s.log.Changed()
+	// The readiness command's loop, started once the other checks hold.
+	var loop *cmdLoop
+	attempted := make(chan struct{}, 1)
+	command := func() (bool, string) {
+		if loop == nil {
+			args := argv(s.svc.Readiness.Command, s.svc.Readiness.Shell)
+			loop = startLoop(ctx, ctr, args, env, cwd, user, attempted)
+		}
+		return loop.result()
+	}
 	why = "not ready yet"
 	for {
 		select {
@@ -49,9 +57,10 @@ func (s *run) awaitReady(ctx context.Context, prb *Probe, ctr gateway.Container,
 		case <-tick.C:
 		case <-logged:
 		case <-w.Changed():
+		case <-attempted:
 		}
 		var ok bool
-		if ok, why = s.checkReady(ctx, ctr, checks, w.Results(), env, cwd, user); ok {
+		if ok, why = s.checkReady(checks, w.Results(), command); ok {
 			return "", false
 		}
 	}
@@ -71,9 +80,9 @@ func (s *run) netChecks() []NetCheck {
 }
 
 // checkReady judges every readiness check once: the log, the probe's
-// latest results, then the command.
-func (s *run) checkReady(ctx context.Context, ctr gateway.Container, checks []NetCheck, results []probe.Result,
-	env []string, cwd, user string) (bool, string) {
+// latest results, then the command's latest attempt (command starts its
+// loop on first use).
+func (s *run) checkReady(checks []NetCheck, results []probe.Result, command func() (bool, string)) (bool, string) {
 	rd := s.svc.Readiness
 	if !rd.Log.IsZero() {
 		if !rd.Log.Match(s.log.Bytes()) {
@@ -84,62 +93,9 @@ func (s *run) checkReady(ctx context.Context, ctr gateway.Container, checks []Ne
 		return false, why
 	}
 	if len(rd.Command) > 0 {
-		return s.readyCommand(ctx, ctr, env, cwd, user)
+		return command()
 	}
 	return true, ""
-}
-
-// readyWrapper runs the readiness command and prints its exit code, and
-// always exits 0: in a gateway container, a process that fails makes
-// BuildKit end the whole container, service included.
-const readyWrapper = `"$@"; echo "stagebuild-readiness-exit=$?"`
-
-var readyExit = regexp.MustCompile(`stagebuild-readiness-exit=(\d+)\s*$`)
-
-type readyResult struct {
-	ok  bool
-	why string
-}
-
-// readyCommand runs the readiness command in the service's container. One
-// that takes long is left running (stopping it would end the container)
-// and its result read on a later check.
-func (s *run) readyCommand(ctx context.Context, ctr gateway.Container, env []string, cwd, user string) (bool, string) {
-	if s.pending == nil {
-		ch := make(chan readyResult, 1)
-		s.pending = ch
-		args := argv(s.svc.Readiness.Command, s.svc.Readiness.Shell)
-		go func() {
-			out := &lockedBuffer{buf: &bytes.Buffer{}}
-			p, err := ctr.Start(ctx, gateway.StartRequest{Args: append([]string{"/bin/sh", "-c", readyWrapper, "stagebuild"}, args...),
-				Env: env, Cwd: cwd, User: user, Stdout: out, Stderr: out})
-			if err == nil {
-				err = p.Wait()
-			}
-			text := out.String()
-			m := readyExit.FindStringSubmatch(text)
-			text = strings.TrimSpace(readyExit.ReplaceAllString(text, ""))
-			switch {
-			case err != nil:
-				ch <- readyResult{why: fmt.Sprintf("readiness command %q could not run (it needs /bin/sh in the image): %v", strings.Join(args, " "), err)}
-			case m == nil || m[1] != "0":
-				code := "?"
-				if m != nil {
-					code = m[1]
-				}
-				ch <- readyResult{why: fmt.Sprintf("readiness command %q exited with code %s: %s", strings.Join(args, " "), code, lastLine(text))}
-			default:
-				ch <- readyResult{ok: true}
-			}
-		}()
-	}
-	select {
-	case res := <-s.pending:
-		s.pending = nil
-		return res.ok, res.why
-	case <-time.After(5 * time.Second):
-		return false, "the readiness command has run for 5s and goes on"
-	}
 }
 
 func lastLine(s string) string {

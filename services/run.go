@@ -30,8 +30,6 @@ type run struct {
 	ports   map[string]int // by port name, set before it starts
 	log     *LogTail
 	done    chan struct{} // closed once its container is released
-	// pending is a readiness command still running.
-	pending chan readyResult
 }
 
 // run starts the service once the services it needs are ready, waits until
