@@ -84,12 +84,14 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		fail("%v", err)
 		return
 	}
-	pr := <-pch
-	if pr.err != nil {
-		fail("%v", pr.err)
-		return
+	var pr *probed
+	probe := func() (*Probe, error) {
+		if pr == nil {
+			p := <-pch
+			pr = &p
+		}
+		return pr.p, pr.err
 	}
-	prb := pr.p
 	args := append(append([]string{}, cfg.Entrypoint...), cfg.Cmd...)
 	if len(s.svc.Command) > 0 {
 		args = argv(s.svc.Command, s.svc.Shell)
@@ -99,7 +101,7 @@ func (s *run) run(ctx context.Context, m *Manager, sess Session, gate string, de
 		return
 	}
 	for attempt := 1; ; attempt++ {
-		why, clash, release := s.attempt(ctx, prb, sess, ref, cfg, args, vtx, gate, deps)
+		why, clash, release := s.attempt(ctx, probe, sess, ref, cfg, args, vtx, gate, deps)
 		cleanup = append(cleanup, release)
 		if why == "" {
 			break
@@ -127,8 +129,9 @@ const maxAttempts = 3
 // container of its own and waits until it is ready. why is "" when it is;
 // clash lists its ports that something else took when it exited before it
 // was ready. release frees its container and ports (a ready service keeps
-// them until the session's cleanup).
-func (s *run) attempt(ctx context.Context, prb *Probe, sess Session, ref gateway.Reference, cfg ocispecs.ImageConfig,
+// them until the session's cleanup). The container is made while the
+// session's probe starts and picks the ports: neither needs the other.
+func (s *run) attempt(ctx context.Context, probe func() (*Probe, error), sess Session, ref gateway.Reference, cfg ocispecs.ImageConfig,
 	args []string, vtx *vertex, gate string, deps []*run) (why string, clash []int, release func()) {
 	var cleanup []func()
 	release = func() {
@@ -137,14 +140,42 @@ func (s *run) attempt(ctx context.Context, prb *Probe, sess Session, ref gateway
 		}
 		cleanup = nil
 	}
-	ports, err := prb.Alloc(ctx, len(s.svc.Ports))
+	type made struct {
+		ctr gateway.Container
+		err error
+	}
+	mch := make(chan made, 1)
+	go func() { c, err := sess.Container(ctx, ref); mch <- made{c, err} }()
+	var m *made
+	container := func() (gateway.Container, error) {
+		if m == nil {
+			got := <-mch
+			m = &got
+		}
+		return m.ctr, m.err
+	}
+	releaseCtr := func() {
+		if ctr, err := container(); err == nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = ctr.Release(rctx)
+		}
+	}
+	var ports []int
+	prb, err := probe()
+	if err == nil {
+		if ports, err = prb.Alloc(ctx, len(s.svc.Ports)); err == nil {
+			cleanup = append(cleanup, func() { prb.Free(ports...) })
+			s.ports = map[string]int{}
+			for i, p := range s.svc.Ports {
+				s.ports[p.Name] = ports[i]
+			}
+		}
+	}
+	// The container goes before its ports are freed.
+	cleanup = append(cleanup, releaseCtr)
 	if err != nil {
 		return err.Error(), nil, release
-	}
-	cleanup = append(cleanup, func() { prb.Free(ports...) })
-	s.ports = map[string]int{}
-	for i, p := range s.svc.Ports {
-		s.ports[p.Name] = ports[i]
 	}
 	env := s.environ(cfg.Env, deps)
 	started := fmt.Sprintf("[service %s for %s] %s%s", s.svc.Name, gate, strings.Join(args, " "), s.describePorts())
@@ -152,15 +183,10 @@ func (s *run) attempt(ctx context.Context, prb *Probe, sess Session, ref gateway
 	// Plain progress prints a vertex's name once, when it appears: a log
 	// line carries the command and ports into every mode.
 	vtx.logf([]byte(started + "\n"))
-	ctr, err := sess.Container(ctx, ref)
+	ctr, err := container()
 	if err != nil {
 		return fmt.Sprintf("creating its container: %v", err), nil, release
 	}
-	cleanup = append(cleanup, func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = ctr.Release(rctx)
-	})
 	out := &vertexWriter{log: s.log, vtx: vtx}
 	proc, err := ctr.Start(ctx, gateway.StartRequest{Args: args, Env: env, Cwd: cfg.WorkingDir, User: cfg.User, Stdout: out, Stderr: out})
 	if err != nil {
