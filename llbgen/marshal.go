@@ -170,12 +170,12 @@ func (m *marshaller) op(ctx context.Context, v llb.Vertex) (*marshalled, error) 
 	if err != nil {
 		return nil, err
 	}
-	return op, m.record(v, op, dgst, dt, opMeta, sls)
+	return op, m.record(v, op, dgst, dt, opMetadata(opMeta), sls)
 }
 
-// record keeps v's op, marshalled as dgst, dt and opMeta, with its inputs
-// already in op.
-func (m *marshaller) record(v llb.Vertex, op *marshalled, dgst digest.Digest, dt []byte, opMeta *pb.OpMetadata, sls []*llb.SourceLocation) error {
+// record keeps v's op, marshalled as dgst and dt, with its inputs already
+// in op and meta (opMetadata's) its metadata.
+func (m *marshaller) record(v llb.Vertex, op *marshalled, dgst digest.Digest, dt []byte, meta *pb.OpMetadata, sls []*llb.SourceLocation) error {
 	if len(sls) > 0 {
 		// A vertex with source locations would need llb's source map
 		// collector, which is not exported; llbgen sets none.
@@ -185,15 +185,20 @@ func (m *marshaller) record(v llb.Vertex, op *marshalled, dgst digest.Digest, dt
 		op.d = &opDigest{dgst: dgst, key: string(dgst), dt: dt}
 		m.digests[dgst] = op.d
 	}
-	op.meta = opMeta
-	if opMeta != nil && !allTrue(opMeta.Caps) {
-		// As llb's marshal merges it into an empty entry; with every cap
-		// true, that is opMeta itself on the wire, and llb's cached entry
-		// is shared as it is (nothing writes into it).
-		op.meta = mergeMetadata(nil, opMeta)
-	}
+	op.meta = meta
 	m.ops[v] = op
 	return nil
+}
+
+// opMetadata is a vertex's metadata as llb's marshal records it: merged
+// into an empty entry. With every cap true, that is opMeta itself on the
+// wire, and BuildKit's cached entry is shared as it is (nothing writes
+// into it).
+func opMetadata(opMeta *pb.OpMetadata) *pb.OpMetadata {
+	if opMeta == nil || allTrue(opMeta.Caps) {
+		return opMeta
+	}
+	return mergeMetadata(nil, opMeta)
 }
 
 // allTrue says whether every value of caps is true.

@@ -13,8 +13,8 @@ import (
 
 // warmer marshals the vertices of the states a build will marshal while
 // Generate is still generating the stages above them, on GOMAXPROCS
-// goroutines, each vertex once its inputs are; the first definition
-// marshalled records them all as op would have (finish). Independent
+// goroutines, each vertex once its inputs are, and records them as op
+// would have; the first definition marshalled waits for it (finish). Independent
 // branches (the context sources, the gates) go beside the chain of stages
 // they hang off, and the chain beside its generation.
 //
@@ -29,13 +29,14 @@ type warmer struct {
 	mu    sync.Mutex
 	cond  sync.Cond
 	nodes map[llb.Vertex]*warmNode
-	// post are the vertices, inputs first; ready those whose inputs are
-	// marshalled, to marshal from next on.
-	post   []*warmNode
+	// ready are the vertices whose inputs are marshalled, to marshal
+	// from next on.
 	ready  []*warmNode
 	next   int
 	closed bool
 	wg     sync.WaitGroup
+	// recorded counts the vertices recorded.
+	recorded int
 }
 
 // warmNode is a vertex to marshal: its inputs, how many of them are still
@@ -110,7 +111,6 @@ func (w *warmer) visit(ctx context.Context, v llb.Vertex) *warmNode {
 	if n.pending == 0 {
 		w.ready = append(w.ready, n)
 	}
-	w.post = append(w.post, n)
 	return n
 }
 
@@ -144,8 +144,10 @@ func (w *warmer) work() {
 		w.next++
 		w.mu.Unlock()
 		n.dgst, n.dt, n.meta, n.sls, n.err = n.v.Marshal(ctx, w.m.c)
+		n.meta = opMetadata(n.meta)
 		w.mu.Lock()
 		n.done = true
+		w.record(n)
 		woke := false
 		for _, u := range n.users {
 			if u.pending--; u.pending == 0 {
@@ -159,31 +161,29 @@ func (w *warmer) work() {
 	}
 }
 
-// finish waits for the warmer's goroutines and records the vertices they
-// marshalled, inputs first, as op would have: not those that failed or
-// whose inputs did, which op marshals again, meeting the error and
-// reporting it. It returns how many it recorded.
+// record records a marshalled vertex, whose inputs are (w.mu held), as
+// op would have: not one that failed or whose inputs did, which op
+// marshals again, meeting the error and reporting it.
+func (w *warmer) record(n *warmNode) {
+	op := &marshalled{}
+	for _, iv := range n.ins {
+		if in := w.m.ops[iv]; in != nil {
+			op.inputs = append(op.inputs, in)
+		} else {
+			n.err = errNotWarmed
+		}
+	}
+	if n.err == nil && w.m.record(n.v, op, n.dgst, n.dt, n.meta, n.sls) == nil {
+		w.recorded++
+	}
+}
+
+// finish waits for the warmer's goroutines to record what they have and
+// returns how many vertices they recorded.
 func (w *warmer) finish() int {
 	w.close()
 	w.wg.Wait()
-	recorded := 0
-	for _, n := range w.post {
-		if _, ok := w.m.ops[n.v]; ok {
-			continue
-		}
-		op := &marshalled{}
-		for _, iv := range n.ins {
-			if in := w.m.ops[iv]; in != nil {
-				op.inputs = append(op.inputs, in)
-			} else {
-				n.err = errNotWarmed
-			}
-		}
-		if n.err == nil && w.m.record(n.v, op, n.dgst, n.dt, n.meta, n.sls) == nil {
-			recorded++
-		}
-	}
-	return recorded
+	return w.recorded
 }
 
 // errNotWarmed marks a vertex whose input the warmer could not record.
