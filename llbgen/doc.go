@@ -4,7 +4,9 @@
 // stage ends up with. It decides nothing the plan does not say; base image
 // configs arrive already resolved, so the package needs no daemon and its
 // output can be tested by marshalling. A graph marshals each vertex once for
-// all the definitions a build solves from it (marshal.go), and each stage
-// starts a state value chain of its own (config.go), so generation stays
-// linear in the pipeline's size.
+// all the definitions a build solves from it (marshal.go), on both cores
+// while the stages are still being generated (warm.go), and gives each
+// definition in its wire form (*pb.Definition) with metadata entries shared
+// between definitions. Each stage starts a state value chain of its own
+// (config.go), so generation stays linear in the pipeline's size.
 package llbgen
