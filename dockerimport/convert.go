@@ -438,10 +438,41 @@ func (c *converter) mounts(s *stage, x *instructions.RunCommand, ln int, convert
 			if !contains(s.SSH, id) {
 				s.SSH = append(s.SSH, id)
 			}
+		case instructions.MountTypeBind:
+			c.bindMount(s, m, ln)
 		default:
 			c.warn(ln, "RUN --mount=type=%s: has no run: equivalent; it was dropped (copy what it mounts instead)", m.Type)
 		}
 	}
+}
+
+// bindMount turns RUN --mount=type=bind,from=STAGE into a mounts: entry of
+// the stage (which its other run steps see too). A bind of the build
+// context or of an image has no pipeline equivalent.
+func (c *converter) bindMount(s *stage, m *instructions.Mount, ln int) {
+	name, ok := c.origin[strings.ToLower(m.From)]
+	if m.From == "" || !ok {
+		c.warn(ln, "RUN --mount=type=bind,target=%s: only a bind of another stage (from=STAGE) has a mounts: equivalent; it was dropped (copy what it mounts instead)", m.Target)
+		return
+	}
+	src := path.Join("/", m.Source)
+	target := path.Clean(m.Target)
+	if !path.IsAbs(target) { // relative to the workdir, as in the Dockerfile
+		target = path.Join("/", s.eff.workdir, target)
+	}
+	if target == "/" {
+		c.warn(ln, "RUN --mount=type=bind,from=%s,target=%s: a mount over / has no mounts: equivalent; it was dropped", m.From, m.Target)
+		return
+	}
+	if !m.ReadOnly {
+		c.note("converted", ln, "RUN --mount=type=bind,from=%s,rw: mounted read-only (its writes were discarded anyway)", m.From)
+	}
+	for _, have := range s.Mounts {
+		if have.Target == target {
+			return
+		}
+	}
+	s.Mounts = append(s.Mounts, bindMount{From: name, Source: src, Target: target})
 }
 
 func contains(list []string, s string) bool {

@@ -71,6 +71,8 @@ type stage struct {
 	Cache          []string
 	Secrets        []secret
 	SSH            []string
+	// Mounts are the RUN --mount=type=bind,from=STAGE of its run steps.
+	Mounts []bindMount
 	Test           *initgen.Command
 	TestLine       int
 	Reports        string
@@ -209,4 +211,9 @@ func (c *converter) resolved(s string, ch chain) string {
 		return s
 	}
 	return out
+}
+
+// bindMount is a RUN --mount=type=bind,from=STAGE: a mounts: entry.
+type bindMount struct {
+	From, Source, Target string
 }

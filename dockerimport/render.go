@@ -67,6 +67,12 @@ func (c *converter) renderStage(w *initgen.Writer, s *stage) {
 	copies(w, s.Copy)
 	runs(w, s.Run)
 	w.List(4, "cache", s.Cache, "")
+	if len(s.Mounts) > 0 {
+		w.Line(4, "mounts:", "")
+		for _, m := range s.Mounts {
+			w.Line(6, "- {from: "+initgen.FlowScalar(m.From)+", source: "+initgen.FlowScalar(m.Source)+", target: "+initgen.FlowScalar(m.Target)+"}", "")
+		}
+	}
 	if len(s.Secrets) > 0 {
 		w.Line(4, "secrets:", "")
 		for _, sec := range s.Secrets {
