@@ -72,12 +72,12 @@ type stage struct {
 	Secrets        []secret
 	SSH            []string
 	// Mounts are the RUN --mount=type=bind,from=STAGE of its run steps.
-	Mounts []bindMount
-	Test           *initgen.Command
-	TestLine       int
-	Reports        string
-	GatedBy        []string
-	Health         *health
+	Mounts   []bindMount
+	Test     *initgen.Command
+	TestLine int
+	Reports  string
+	GatedBy  []string
+	Health   *health
 	// Markers are the files the test leaves for a COPY --from (touch X).
 	Markers []string
 	// CmdGate: the gate runs the command of the stage it is built on.
