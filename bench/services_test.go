@@ -138,7 +138,7 @@ func TestServicesSection(t *testing.T) {
 	rep.servicesSection(func(f string, a ...any) { b.WriteString(fmt.Sprintf(f, a...)) })
 	out := b.String()
 	for _, want := range []string{
-		"| service ready − Postgres's \"ready to accept connections\" | 0.05 s | 0.05, 0.05, 0.05 | — | — | ≤ 1.00 s | yes |",
+		"| service ready − Postgres's \"ready to accept connections\" | 0.05 s | 0.05, 0.05, 0.05 | — | — | ≤ 0.30 s | yes |",
 		"− pytest (H: wall − pytest) | 2.80 s | 2.30, 2.80, 3.30 | 0.50 s | 0.50, 0.50, 0.50 | ≤ 2.00 s | **no** |",
 		"3 of 3 runs missed the per-gate overhead target (≤ 2.00 s): run 1 (2.30 s), run 2 (2.80 s), run 3 (3.30 s).",
 		"largest first: 1.45 s service ready → test end, − pytest; 1.20 s service start → Postgres's first log line; ",
