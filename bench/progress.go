@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -218,8 +219,9 @@ func (t *trace) stats() stats {
 		}
 		if strings.Contains(v.name, pipMarker) && executed {
 			log := v.log.String()
-			s.PipUsingCached += strings.Count(log, "Using cached")
-			s.PipDownl += strings.Count(log, "Downloading")
+			cached, downloaded := installerCounts(log)
+			s.PipUsingCached += cached
+			s.PipDownl += downloaded
 		}
 	}
 	for _, b := range t.ctxBytes {
@@ -241,4 +243,32 @@ func (s stats) plus(o stats) stats {
 	s.PipDownl += o.PipDownl
 	s.ExecutedNames = append(s.ExecutedNames, o.ExecutedNames...)
 	return s
+}
+
+// uv's summary lines: "Prepared N packages in …" counts what it had to fetch
+// (or build), "Installed N packages in …" everything it installed.
+var (
+	uvPrepared  = regexp.MustCompile(`(?m)^Prepared (\d+) packages? in `)
+	uvInstalled = regexp.MustCompile(`(?m)^Installed (\d+) packages? in `)
+)
+
+// installerCounts counts the packages an install step took from its cache
+// and those it downloaded: pip's "Using cached" and "Downloading" lines, or
+// uv's summary (installed − prepared come from the cache).
+func installerCounts(log string) (cached, downloaded int) {
+	cached, downloaded = strings.Count(log, "Using cached"), strings.Count(log, "Downloading")
+	sum := func(re *regexp.Regexp) int {
+		n := 0
+		for _, m := range re.FindAllStringSubmatch(log, -1) {
+			v, _ := strconv.Atoi(m[1])
+			n += v
+		}
+		return n
+	}
+	prepared, installed := sum(uvPrepared), sum(uvInstalled)
+	if installed > 0 || prepared > 0 {
+		downloaded += prepared
+		cached += max(installed-prepared, 0)
+	}
+	return cached, downloaded
 }

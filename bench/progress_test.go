@@ -87,3 +87,22 @@ func TestFrontendStart(t *testing.T) {
 		t.Errorf("frontendStart of an image not in the trace = %v, want 0", got)
 	}
 }
+
+// uv's summary lines count as downloads (prepared) and cache hits
+// (installed − prepared); pip's lines still count as before.
+func TestInstallerCounts(t *testing.T) {
+	for _, c := range []struct {
+		log                string
+		cached, downloaded int
+	}{
+		{"Resolved 7 packages in 302ms\nPrepared 7 packages in 59ms\nInstalled 7 packages in 5ms\n + blinker==1.9.0\n", 0, 7},
+		{"Resolved 8 packages in 299ms\nPrepared 1 package in 20ms\nInstalled 8 packages in 7ms\n", 7, 1},
+		{"Resolved 7 packages in 299ms\nInstalled 7 packages in 7ms\n", 7, 0},
+		{"Using cached flask.whl\nUsing cached click.whl\nDownloading six.whl\n", 2, 1},
+		{"Audited 3 packages in 1ms\n", 0, 0},
+	} {
+		if cached, downloaded := installerCounts(c.log); cached != c.cached || downloaded != c.downloaded {
+			t.Errorf("installerCounts(%q) = %d cached, %d downloaded; want %d, %d", c.log, cached, downloaded, c.cached, c.downloaded)
+		}
+	}
+}

@@ -59,7 +59,7 @@ func (rep *report) evaluate(m measured) verdict {
 		}
 		v.met = yes(ok)
 	case "req-edit":
-		v.target = "only deps and dependents rerun; pip reuses its cache (0 downloads)"
+		v.target = "only deps and dependents rerun; the installer (uv or pip) reuses its cache (0 downloads)"
 		ok := true
 		for _, r := range m.res[toolS] {
 			for _, n := range r.Stats.ExecutedNames {
@@ -71,10 +71,10 @@ func (rep *report) evaluate(m measured) verdict {
 		}
 		d, c := maxS(func(r result) float64 { return float64(r.Stats.PipDownl) }),
 			m.med(toolS, func(r result) float64 { return float64(r.Stats.PipUsingCached) })
-		v.got = fmt.Sprintf("pip: ≤ %.0f downloads, %.0f cached", d, c)
+		v.got = fmt.Sprintf("installer: ≤ %.0f downloads, %.0f cached", d, c)
 		if d > 0 || c == 0 {
 			ok = false
-			v.notes = append(v.notes, fmt.Sprintf("pip in S: up to %.0f downloads, median %.0f \"Using cached\": the cache mount was not (fully) reused", d, c))
+			v.notes = append(v.notes, fmt.Sprintf("the installer in S: up to %.0f downloads, median %.0f from its cache: the cache mount was not (fully) reused", d, c))
 			if b1 := m.med(toolB1, func(r result) float64 { return float64(r.Stats.PipDownl) }); b1 > 0 {
 				v.notes = append(v.notes, fmt.Sprintf("B1's pip, with its own cache mount, downloaded %.0f files (median) too, so this is not stagebuild's doing. "+
 					"pip reuses a download from its cache only when the index allows caching; a likely cause is an index or proxy "+
@@ -172,7 +172,7 @@ const methodText = `- **Steps** are counted from the rawjson progress (one Build
 	"- **start → 1st vertex** is the time from launching the CLI to the first vertex starting (client start-up, pipeline parsing, " +
 	"connecting, resolving the base image); **last vertex → exit** is the time after the last vertex completed (the client " +
 	"finishing the export, e.g. writing or renaming the output). B2 sums both invocations.\n" +
-	"- **pip** counts `Using cached` and `Downloading` in the logs of executed vertices whose name contains `pip install`.\n" +
+	"- **pip** counts `Using cached` and `Downloading` in the logs of executed vertices whose name contains `pip install`; for uv (`uv pip install`), \"Prepared N packages\" counts N downloads and \"Installed M packages\" M − N taken from the cache.\n" +
 	"- **Fairness:** the buildctl context gets a `.dockerignore` ([bench/python-service.dockerignore](bench/python-service.dockerignore)) " +
 	"with stagebuild's default excludes (`.git`, `.venv`, `__pycache__`, `node_modules`, `*.pyc`); the Dockerfile frontend itself " +
 	"only follows the paths its COPYs name. The noise's 1 GiB is two sparse 512 MiB files (truncate). Edits are unique per " +
