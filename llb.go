@@ -32,7 +32,8 @@ func DialAddr(addr string, log io.Writer) func(context.Context) (Client, error) 
 }
 
 // LLB returns the LLB definition a build solves for the target, or for
-// the gate's result.
+// the gate's result. Its metadata entries may be shared with other
+// definitions of the same graph: read them, never write into them.
 func LLB(ctx context.Context, req LLBRequest) (*pb.Definition, error) {
 	var requested []string
 	switch {

@@ -469,6 +469,9 @@ func (c *converter) bindMount(s *stage, m *instructions.Mount, ln int) {
 	}
 	for _, have := range s.Mounts {
 		if have.Target == target {
+			if have.From != name || have.Source != src {
+				c.warn(ln, "RUN --mount=type=bind,from=%s,target=%s: the stage already mounts %s:%s there, and a stage's mounts reach all its run steps; it was dropped (mount it at another target)", m.From, m.Target, have.From, have.Source)
+			}
 			return
 		}
 	}

@@ -2,11 +2,15 @@ package llbgen
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/pipeline"
 )
 
 // No vertex without inputs is shared between two invocations: each base
@@ -90,5 +94,48 @@ func TestResultDirOnFirstStep(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no result directory")
+	}
+}
+
+// A gate's result directory, and so its test, keeps its cache key when the
+// pipeline file is named another way or its lines move: the owner holds no
+// pipeline position.
+func TestResultDirKeyIgnoresPositions(t *testing.T) {
+	src, err := os.ReadFile("testdata/seed000.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := func(file string, data []byte) map[string]bool {
+		t.Helper()
+		p, err := pipeline.Parse(file, data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := makePlan(t, p, seed000Context, "service")
+		base := ocispecs.Image{Platform: amd64}
+		g, err := Generate(pl, Options{Platform: amd64, LocalUniqueID: "invocation-a",
+			Bases: map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err := g.MarshalState(context.Background(), g.Stage("tests").Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, dt := range def.Def {
+			out[digest.FromBytes(dt).String()] = true
+		}
+		return out
+	}
+	a := ops("testdata/seed000.yaml", src)
+	b := ops("./elsewhere/stagebuild.yaml", append([]byte("# moved down two lines\n\n"), src...))
+	if len(a) != len(b) {
+		t.Fatalf("%d ops against %d", len(a), len(b))
+	}
+	for d := range a {
+		if !b[d] {
+			t.Errorf("op %s is not in the moved pipeline's definition: a position reached a cache key", d)
+		}
 	}
 }

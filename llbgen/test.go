@@ -76,11 +76,24 @@ func writableMount(target string, origin llb.State, owner string) llb.RunOption 
 const ownerFile = "/.stagebuild-result-owner"
 
 // resultOwner names what a result directory is for, stable across edits of
-// the sources: a digest of the planned stage (its name, base, steps and
-// settings, but no file's content), and of what (a check's name).
+// the sources: a digest of the planned stage's name, base and steps (no
+// file's content, and no pipeline positions: moving a step to another line,
+// or naming the file another way, changes no cache key), and of what (a
+// check's name). The stage's checks and other settings are left out, so
+// adding a check does not rerun its test.
 func resultOwner(ps *plan.Stage, what string) string {
-	b, _ := json.Marshal(ps)
-	return digest.FromBytes(append(append(b, 0), what...)).Encoded()[:32]
+	steps := make([]plan.Step, len(ps.Steps))
+	for i, s := range ps.Steps {
+		s.Source = ""
+		steps[i] = s
+	}
+	b, _ := json.Marshal(struct {
+		Name  string      `json:"name"`
+		Base  plan.Base   `json:"base"`
+		Steps []plan.Step `json:"steps"`
+		What  string      `json:"what"`
+	}{ps.Name, ps.Base, steps, what})
+	return digest.FromBytes(b).Encoded()[:32]
 }
 
 func wrap(script string, args []string) []string {

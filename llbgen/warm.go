@@ -22,8 +22,11 @@ import (
 // depends only on the vertex and its inputs' digests, and BuildKit
 // marshals a vertex once per Constraints (under a lock of its own). The
 // states handed to add are never changed after: Generate builds each stage
-// on its parent's state, and listing a vertex's inputs (which sorts an
-// exec's mounts in place) happens in add, before any goroutine marshals it.
+// on its parent's state. Listing a vertex's inputs sorts an exec's mounts
+// in place; add does it first, before any goroutine marshals the vertex,
+// and llb sorts them again whenever a consumer marshals (possibly on two
+// workers at once, for two stages on one gate's state), which then finds
+// them sorted and writes nothing.
 type warmer struct {
 	m     *marshaller
 	mu    sync.Mutex

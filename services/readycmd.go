@@ -14,15 +14,18 @@ import (
 
 // readyLoop runs the readiness command ("$@") in the service's container
 // until it succeeds, an attempt every 50 ms, and prints each attempt's exit
-// code after its output. One process for every attempt: starting a
+// code after its output. One process runs every attempt: starting a
 // process in the container for each (a runc exec) costs more than
 // pg_isready itself, and would add its start to the time between the
-// service being ready and the gate knowing it. It ends on its own, with
+// service being ready and the gate knowing it. The command's stderr goes
+// to its stdout: the container delivers the two as separate streams, and
+// an attempt's error line could otherwise arrive after its exit code and
+// be pinned on the next attempt. It ends on its own, with
 // code 0, once the command succeeds: in a gateway container, a process
 // that fails makes BuildKit end the whole container, service included.
 // When the service is never ready, it ends with the container.
 const readyLoop = `while :; do
-  "$@"
+  "$@" 2>&1
   c=$?
   printf '\n` + readyMark + `%s\n' "$c"
   [ "$c" = 0 ] && exit 0
