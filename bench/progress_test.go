@@ -106,3 +106,13 @@ func TestInstallerCounts(t *testing.T) {
 		}
 	}
 }
+
+// A miss says whether S was slower or faster than the other tool.
+func TestThan(t *testing.T) {
+	if got := than(21.42, 28.05, "B1"); got != "6.63 s less than B1" {
+		t.Errorf("than(21.42, 28.05) = %q", got)
+	}
+	if got := than(3, 2.5, "B1"); got != "0.50 s more than B1" {
+		t.Errorf("than(3, 2.5) = %q", got)
+	}
+}
