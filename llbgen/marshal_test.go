@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 )
 
 // The graph's marshalling, which marshals each vertex once for all its
@@ -122,15 +123,7 @@ func TestMarshalConcurrently(t *testing.T) {
 // skips back over and outlives the marshaller's snapshots, each give what
 // llb's marshal gives. A stale snapshot would leave ops out or in.
 func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
-	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl := makePlan(t, p, fstest.MapFS{}, "service")
-	g, err := Generate(pl, Options{Platform: benchPlatform, LocalUniqueID: "bench"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, _ := benchGraph(t)
 	var order []string
 	for _, n := range []int{3, 0, 1, 2, 9, 8, 40, 39, 30, 20, 10, 11, 12, 98, 5, 1} {
 		order = append(order, fmt.Sprintf("t%03d", n))
@@ -181,15 +174,7 @@ func TestMarshalMergesDuplicateOps(t *testing.T) {
 // each definition is still llb's.
 func TestMarshalWarmsEveryVertex(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl := makePlan(t, p, fstest.MapFS{}, "service")
-	g, err := Generate(pl, Options{Platform: benchPlatform, LocalUniqueID: "bench"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, pl := benchGraph(t)
 	var roots []llb.State
 	for _, ps := range pl.Stages {
 		s := g.Stage(ps.Name)
@@ -245,4 +230,19 @@ func TestMarshalWarmError(t *testing.T) {
 			t.Errorf("definition\n%v\nwant\n%v", got, want)
 		}
 	}
+}
+
+// benchGraph generates the benchmark's 500-stage pipeline for its service.
+func benchGraph(t *testing.T) (*Graph, *plan.Plan) {
+	t.Helper()
+	p, err := pipeline.Parse("bench.yaml", benchPipelineYAML(false), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := makePlan(t, p, fstest.MapFS{}, "service")
+	g, err := Generate(pl, Options{Platform: benchPlatform, LocalUniqueID: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, pl
 }

@@ -43,8 +43,8 @@ const checkWrapper = `r=` + ResultDir + `
 // writable by any user, since a test or an image may run as any user.
 const OutputDir = "/d"
 
-// writableMount mounts an empty directory at target, made on top of
-// origin: the state after the first step of the stage's chain
+// resultDir is an empty directory for a result or reports mount, made on
+// top of origin: the state after the first step of the stage's chain
 // (Stage.origin), such as the copy of a requirements file.
 //   - Not on an empty (scratch) state: an op with no inputs has the same
 //     vertex in every build on the daemon, and a build that joins that
@@ -65,10 +65,14 @@ const OutputDir = "/d"
 //     cache of everything above it (image.go), so two projects whose
 //     chains start alike do not share it.
 //
-// Only the directory is mounted.
-func writableMount(target string, origin llb.State, owner string) llb.RunOption {
-	dir := origin.File(llb.Rm(OutputDir, llb.WithAllowNotFound(true)).Mkdir(OutputDir, 0o777).
+// writableMount mounts only the directory, not the state under it.
+func resultDir(origin llb.State, owner string) llb.State {
+	return origin.File(llb.Rm(OutputDir, llb.WithAllowNotFound(true)).Mkdir(OutputDir, 0o777).
 		Mkfile(ownerFile, 0o444, []byte(owner+"\n")), llb.WithCustomName("[internal] result directory"))
+}
+
+// writableMount mounts dir's empty directory (resultDir) at target.
+func writableMount(target string, dir llb.State) llb.RunOption {
 	return llb.AddMount(target, dir, llb.SourcePath(OutputDir))
 }
 
@@ -117,9 +121,10 @@ func test(st llb.State, ps *plan.Stage, step plan.Step, name string, rerun bool,
 	if rerun {
 		ro = append(ro, llb.IgnoreCache)
 	}
-	ro = append(ro, writableMount(ResultDir, s.origin, owner))
+	dir := resultDir(s.origin, owner)
+	ro = append(ro, writableMount(ResultDir, dir))
 	if reports != "" {
-		ro = append(ro, writableMount(reports, s.origin, owner))
+		ro = append(ro, writableMount(reports, dir))
 	}
 	ex := st.Run(ro...)
 	s.TestBase = st
@@ -136,7 +141,7 @@ func test(st llb.State, ps *plan.Stage, step plan.Step, name string, rerun bool,
 func (g *Graph) CommandCheck(stage string, c plan.CommandCheck, name string) llb.State {
 	gs := g.stages[stage]
 	st := gs.State
-	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir, gs.origin, resultOwner(g.svc.pl.Stage(stage), "check "+name))}
+	ro := []llb.RunOption{llb.Args(wrap(checkWrapper, argv(c.Args, c.Shell))), llb.WithCustomName(name), writableMount(ResultDir, resultDir(gs.origin, resultOwner(g.svc.pl.Stage(stage), "check "+name)))}
 	ex := st.Run(append(ro, g.exec...)...)
 	return ex.GetMount(ResultDir)
 }
