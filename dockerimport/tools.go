@@ -135,7 +135,9 @@ func (c *converter) convertRun(cmd *initgen.Command, ln int) (*initgen.Command, 
 		case install != "":
 			changed = true
 			f := c.lockFiles(t, w)
-			install = "pip install --no-deps -r " + strings.Join(f, " -r ")
+			// SOURCE_DATE_EPOCH makes pip write hash-based .pyc, as init's
+			// installs do, so two builds of one commit give one image.
+			install = "SOURCE_DATE_EPOCH=" + initgen.PycEpoch + " pip install --no-deps -r " + strings.Join(f, " -r ")
 			c.note("converted", ln, "RUN %s → %s (generated from %s; the project itself is not installed, it runs from its sources)", w, install, c.lock)
 			files = append(files, f...)
 			p.text = install

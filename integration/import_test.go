@@ -40,7 +40,7 @@ func TestImport(t *testing.T) {
 		{project: "seed001", target: "prod", port: 8000, path: "/", testFile: "tests/test_foo.py",
 			notes: []string{
 				"converted: Dockerfile:6: RUN pip install poetry: dropped",
-				"converted: Dockerfile:12: RUN poetry install --without dev → pip install --no-deps -r requirements.lock.txt",
+				"converted: Dockerfile:12: RUN poetry install --without dev → SOURCE_DATE_EPOCH=315532800 pip install --no-deps -r requirements.lock.txt",
 				"converted: Dockerfile:15: CMD [poetry, run, flask,",
 				"converted: Dockerfile:21: stage dev runs pytest as its command: gate tests runs `pytest tests/` in the build (dev stays an image)",
 			},
