@@ -73,6 +73,26 @@ func dockerfileBuild(t *testing.T, contextDir, dockerfileDir, target, dest strin
 }
 
 // sameImage reports every difference between two images' file lists and
+// buildBothWays builds target of dir's pipeline with stagebuild and, as
+// `stagebuild dockerfile` ejects it, with BuildKit's Dockerfile frontend,
+// and checks that the two images match. It returns the Dockerfile's text
+// and stagebuild's and the Dockerfile's images.
+func buildBothWays(t *testing.T, dir, target string) (string, *testenv.OCIImage, *testenv.OCIImage) {
+	t.Helper()
+	out := t.TempDir()
+	stagebuild(t, dir, "build", "--target", target, "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
+	stagebuild(t, dir, "dockerfile", "--target", target, "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)
+	text, _ := os.ReadFile(filepath.Join(out, "Dockerfile"))
+	logs, err := dockerfileBuild(t, dir, out, target, filepath.Join(out, "dockerfile.tar"))
+	if err != nil {
+		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 40), text)
+	}
+	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
+	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
+	sameImage(t, sb, df, "stagebuild", "dockerfile")
+	return string(text), sb, df
+}
+
 // the config fields a Dockerfile sets.
 func sameImage(t *testing.T, a, b *testenv.OCIImage, aName, bName string) {
 	t.Helper()
@@ -196,17 +216,7 @@ func TestDockerfileQuoting(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), quotingPipeline)
 	writeFile(t, filepath.Join(dir, "my file.txt"), randomID())
-	out := t.TempDir()
-	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
-	stagebuild(t, dir, "dockerfile", "--target", "image", "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)
-	text, _ := os.ReadFile(filepath.Join(out, "Dockerfile"))
-	logs, err := dockerfileBuild(t, dir, out, "image", filepath.Join(out, "dockerfile.tar"))
-	if err != nil {
-		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 30), text)
-	}
-	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
-	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
-	sameImage(t, sb, df, "stagebuild", "dockerfile")
+	_, sb, df := buildBothWays(t, dir, "image")
 	// ${A} expands from the env built so far, and the rest stays literal.
 	if !slices.ContainsFunc(sb.Config.Config.Env, func(e string) bool {
 		return strings.HasPrefix(e, "B=x y-") && strings.Contains(e, ` "q" back\slash`)
@@ -225,20 +235,10 @@ func TestDockerfileQuoting(t *testing.T) {
 func TestDockerfileInstallFromLock(t *testing.T) {
 	t.Parallel()
 	dir := copyTestdata(t, "poetry")
-	out := t.TempDir()
-	stagebuild(t, dir, "build", "--progress", "quiet", "-o", "type=oci,dest="+filepath.Join(out, "stagebuild.tar")).mustSucceed(t)
-	stagebuild(t, dir, "dockerfile", "--target", "service", "-o", filepath.Join(out, "Dockerfile")).mustSucceed(t)
-	text, _ := os.ReadFile(filepath.Join(out, "Dockerfile"))
-	if !strings.Contains(string(text), "COPY <<'STAGEBUILD_EOF' .stagebuild/") {
-		t.Fatalf("no heredoc COPY of the generated requirements:\n%s", text)
+	text, _, df := buildBothWays(t, dir, "service")
+	if !strings.Contains(text, "COPY <<'STAGEBUILD_EOF' .stagebuild/") {
+		t.Errorf("no heredoc COPY of the generated requirements:\n%s", text)
 	}
-	logs, err := dockerfileBuild(t, dir, out, "service", filepath.Join(out, "dockerfile.tar"))
-	if err != nil {
-		t.Fatalf("building the ejected Dockerfile: %v\n%s\n%s", err, tail(logs, 30), text)
-	}
-	sb := readImage(t, filepath.Join(out, "stagebuild.tar"))
-	df := readImage(t, filepath.Join(out, "dockerfile.tar"))
-	sameImage(t, sb, df, "stagebuild", "dockerfile")
 	if !df.Files["/usr/local/lib/python3.11/dist-packages/flask"] {
 		t.Errorf("flask is not installed in the Dockerfile's image")
 	}
