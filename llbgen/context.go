@@ -1,12 +1,14 @@
 package llbgen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"path"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
-	digest "github.com/opencontainers/go-digest"
+	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagebuild/stagebuild/plan"
@@ -21,9 +23,12 @@ type contextSources struct {
 	hint    string
 	session string
 	bySrc   map[string]llb.State
-	// excludes is llb.ExcludePatterns of the plan's excludes, marshalled
-	// once for every source rather than once per source.
-	excludes llb.LocalOption
+	// excludes is the plan's excludes in the JSON form of a source's
+	// attribute, marshalled once for every source rather than once per
+	// source ("-" for none, "" before the first source).
+	excludes string
+	// llbOps makes the sources with llb.Local (Options.llbOps).
+	llbOps bool
 }
 
 // excludePatterns sets a local source's exclude patterns as
@@ -36,30 +41,58 @@ func (c *contextSources) forCopy(src string) llb.State {
 	if st, ok := c.bySrc[src]; ok {
 		return st
 	}
-	if c.excludes == nil {
-		c.excludes = llb.ExcludePatterns(nil)
+	if c.excludes == "" {
+		c.excludes = "-"
 		if ex := c.pl.Context.Excludes; len(ex) > 0 {
 			dt, _ := json.Marshal(ex) // as llb.ExcludePatterns: empty on error
-			c.excludes = excludePatterns(dt)
+			c.excludes = string(dt)
 		}
 	}
-	opts := []llb.LocalOption{
-		c.excludes,
-		llb.SharedKeyHint(c.hint + ":" + digest.FromString(src).Encoded()[:12]),
-		llb.WithCustomName("[context] " + src),
+	sum := sha256.Sum256([]byte(src))
+	attrs := map[string]string{pb.AttrSharedKeyHint: c.hint + ":" + hex.EncodeToString(sum[:6])}
+	if c.excludes != "-" && c.excludes != "" {
+		attrs[pb.AttrExcludePatterns] = c.excludes
 	}
 	if src != "." {
 		// fsutil's include pattern "." matches nothing: the whole
 		// context is sent without one.
-		opts = append(opts, llb.IncludePatterns([]string{src}))
+		dt, _ := json.Marshal([]string{src})
+		attrs[pb.AttrIncludePatterns] = string(dt)
 	}
 	if c.session != "" {
-		opts = append(opts, llb.SessionID(c.session))
+		attrs[pb.AttrLocalSessionID] = c.session
 	}
-	st := llb.Local(ContextName, opts...)
+	var st llb.State
+	if c.llbOps {
+		st = llbLocal(attrs, "[context] "+src)
+	} else {
+		st = newLocal(ContextName, attrs, "[context] "+src)
+	}
 	c.bySrc[src] = st
 	return st
 }
+
+// llbLocal is llb.Local's state for the attributes forCopy sets: what
+// newLocal must give (Options.llbOps).
+func llbLocal(attrs map[string]string, name string) llb.State {
+	opts := []llb.LocalOption{llb.SharedKeyHint(attrs[pb.AttrSharedKeyHint]), llb.WithCustomName(name)}
+	if ex, ok := attrs[pb.AttrExcludePatterns]; ok {
+		opts = append(opts, excludePatterns(ex))
+	}
+	if inc, ok := attrs[pb.AttrIncludePatterns]; ok {
+		opts = append(opts, includePatterns(inc))
+	}
+	if s, ok := attrs[pb.AttrLocalSessionID]; ok {
+		opts = append(opts, llb.SessionID(s))
+	}
+	return llb.Local(ContextName, opts...)
+}
+
+// includePatterns sets a local source's include patterns from their JSON
+// form, as llb.IncludePatterns does.
+type includePatterns string
+
+func (e includePatterns) SetLocalOption(li *llb.LocalInfo) { li.IncludePatterns = string(e) }
 
 // absPath resolves a destination against the stage's workdir, as a
 // Dockerfile COPY or RUN would.

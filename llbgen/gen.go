@@ -71,6 +71,9 @@ type Options struct {
 	// secret ServicesSecretID: for a frontend, which serves no session
 	// secrets. Like the secret, it is in no cache key.
 	ServicesEnv map[string][]byte
+	// llbOps, for tests, makes every op with llb's own constructors
+	// instead of llbgen's (local.go): the definitions must not differ.
+	llbOps bool
 }
 
 // Stage is the LLB of one planned stage.
@@ -126,7 +129,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	// stages above it (warm.go).
 	warm := g.marshaller.startWarm()
 	defer warm.close()
-	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, session: opts.SessionID, bySrc: map[string]llb.State{}}
+	locals := contextSources{pl: pl, hint: opts.SharedKeyHint, session: opts.SessionID, bySrc: map[string]llb.State{}, llbOps: opts.llbOps}
 	for i := range pl.Stages {
 		ps := &pl.Stages[i]
 		st, cfg, err := g.base(ps, opts)
