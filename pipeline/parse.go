@@ -112,23 +112,44 @@ func kindName(n *yaml.Node) string {
 	return "an alias"
 }
 
+// smallMapping is the number of keys up to which pairs finds duplicates
+// without a map.
+const smallMapping = 16
+
 // pairs walks a mapping node, rejecting keys not in allowed.
 func (ps *parser) pairs(n *yaml.Node, where string, allowed []string, fn func(k, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
 		return errorf(ps.pos(n), "%s must be a mapping, got %s", where, kindName(n))
 	}
-	seen := map[string]Pos{}
+	// A small mapping looks its keys up by scanning the ones before; a
+	// large one (such as stages:) indexes them.
+	var seen map[string]*yaml.Node
+	if len(n.Content) > 2*smallMapping {
+		seen = make(map[string]*yaml.Node, len(n.Content)/2)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if allowed != nil && !contains(allowed, k.Value) {
 			return errorf(ps.pos(k), "unknown key %q in %s%s", k.Value, where, didYouMean(k.Value, allowed))
 		}
-		if first, dup := seen[k.Value]; dup && where == "stages" {
-			return errorf(ps.pos(k), "duplicate stage %q (first declared at %d:%d; rename one of them)", k.Value, first.Line, first.Col)
-		} else if dup {
-			return errorf(ps.pos(k), "duplicate key %q in %s (first set at %d:%d)", k.Value, where, first.Line, first.Col)
+		var first *yaml.Node
+		if seen != nil {
+			first = seen[k.Value]
+			if first == nil {
+				seen[k.Value] = k
+			}
+		} else {
+			for j := 0; j < i && first == nil; j += 2 {
+				if n.Content[j].Value == k.Value {
+					first = n.Content[j]
+				}
+			}
 		}
-		seen[k.Value] = ps.pos(k)
+		if first != nil && where == "stages" {
+			return errorf(ps.pos(k), "duplicate stage %q (first declared at %d:%d; rename one of them)", k.Value, first.Line, first.Column)
+		} else if first != nil {
+			return errorf(ps.pos(k), "duplicate key %q in %s (first set at %d:%d)", k.Value, where, first.Line, first.Column)
+		}
 		if err := fn(k, v); err != nil {
 			return err
 		}
@@ -208,12 +229,15 @@ func (ps *parser) top(root *yaml.Node) error {
 	if stagesNode.Kind == yaml.MappingNode && len(stagesNode.Content) == 0 {
 		return errorf(ps.pos(stagesNode), "stages is empty (declare at least one stage)")
 	}
-	ps.stageNodes = map[string]*yaml.Node{}
+	ps.stageNodes = make(map[string]*yaml.Node, len(stagesNode.Content)/2)
+	// One allocation for all the stages rather than one each.
+	stages := make([]Stage, 0, len(stagesNode.Content)/2)
 	return ps.pairs(stagesNode, "stages", nil, func(k, v *yaml.Node) error {
 		if !stageName.MatchString(k.Value) {
 			return errorf(ps.pos(k), "invalid stage name %q (use lowercase letters, digits, - and _)", k.Value)
 		}
-		s := &Stage{Name: k.Value, Pos: ps.pos(k)}
+		stages = append(stages, Stage{Name: k.Value, Pos: ps.pos(k)})
+		s := &stages[len(stages)-1]
 		ps.p.Stages = append(ps.p.Stages, s)
 		ps.p.byName[s.Name] = s
 		ps.stageNodes[s.Name] = v
@@ -221,7 +245,34 @@ func (ps *parser) top(root *yaml.Node) error {
 	})
 }
 
-var (
-	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	stageName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-)
+// envName matches an env var or arg name: ^[A-Za-z_][A-Za-z0-9_]*$.
+var envName = nameSpec{first: "_", rest: "_", upper: true}
+
+// stageName matches a stage name: ^[a-z0-9][a-z0-9_-]*$.
+var stageName = nameSpec{first: "0123456789", rest: "0123456789_-"}
+
+// nameSpec is a name of lowercase letters (and uppercase ones when upper),
+// that starts with one of them or of first and goes on with them or rest:
+// what a regular expression would say, without its cost per name.
+type nameSpec struct {
+	first, rest string
+	upper       bool
+}
+
+// MatchString reports whether s is such a name.
+func (ns nameSpec) MatchString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', ns.upper && 'A' <= c && c <= 'Z':
+		case i == 0 && strings.IndexByte(ns.first, c) >= 0:
+		case i > 0 && strings.IndexByte(ns.rest, c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -88,6 +88,9 @@ func (p *Pipeline) ServiceNames() []string {
 // every service they need, each after the services it needs.
 func (p *Pipeline) ServiceClosure(stage *Stage) []*Service {
 	var out []*Service
+	if len(stage.Services) == 0 {
+		return out
+	}
 	seen := map[string]bool{}
 	var visit func(name string)
 	visit = func(name string) {

@@ -142,7 +142,10 @@ func portNames(s *Service) string {
 // validateStageServices checks a stage's services: list and the service
 // references in its env.
 func validateStageServices(p *Pipeline, s *Stage, names []string) error {
-	seen := map[string]bool{}
+	var seen map[string]bool
+	if len(s.Services) > 0 {
+		seen = map[string]bool{}
+	}
 	for _, v := range s.Services {
 		if p.Service(v.Value) == nil {
 			if len(names) == 0 {
@@ -154,6 +157,9 @@ func validateStageServices(p *Pipeline, s *Stage, names []string) error {
 			return errorf(v.Pos, "services of stage %q: %q is listed twice", s.Name, v.Value)
 		}
 		seen[v.Value] = true
+	}
+	if !hasServiceRef(s.Env) {
+		return nil
 	}
 	allowed := map[string]bool{}
 	for _, svc := range p.ServiceClosure(s) {
@@ -169,6 +175,17 @@ func validateStageServices(p *Pipeline, s *Stage, names []string) error {
 		}
 	}
 	return nil
+}
+
+// hasServiceRef reports whether any of env's values may hold a
+// ${services.…} reference (serviceRef needs this text to match).
+func hasServiceRef(env []KV) bool {
+	for _, e := range env {
+		if strings.Contains(e.Value, "${services.") {
+			return true
+		}
+	}
+	return false
 }
 
 // needsCycle finds a cycle through the services' needs.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -37,6 +38,9 @@ func (ps *parser) applyArgs(overrides map[string]string) error {
 // subst replaces ${ARG} with its value. Unknown names are an error unless
 // keepUnknown is set (env values may refer to earlier env, expanded later).
 func (ps *parser) subst(v Value, what string, keepUnknown bool) (Value, error) {
+	if !strings.Contains(v.Value, "${") {
+		return v, nil
+	}
 	var bad string
 	out := argRef.ReplaceAllStringFunc(v.Value, func(m string) string {
 		name := argRef.FindStringSubmatch(m)[1]
@@ -59,13 +63,13 @@ func (ps *parser) subst(v Value, what string, keepUnknown bool) (Value, error) {
 }
 
 func (ps *parser) stage(s *Stage, n *yaml.Node) error {
-	where := fmt.Sprintf("stage %q", s.Name)
+	where := "stage " + strconv.Quote(s.Name)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return errorf(s.Pos, "%s is empty (give it at least from:)", where)
 	}
 	var extra []*yaml.Node // keys that depend on whether the stage is a gate
 	err := ps.pairs(n, where, stageKeys, func(k, v *yaml.Node) error {
-		what := fmt.Sprintf("%s of %s", k.Value, where)
+		what := k.Value + " of " + where
 		var err error
 		switch k.Value {
 		case "from":
@@ -133,11 +137,14 @@ func (ps *parser) argScalar(n *yaml.Node, what string) (Value, error) {
 
 func (ps *parser) kvs(n *yaml.Node, what string, keepUnknown bool) ([]KV, error) {
 	var out []KV
+	if n.Kind == yaml.MappingNode && len(n.Content) > 0 {
+		out = make([]KV, 0, len(n.Content)/2)
+	}
 	err := ps.pairs(n, what, nil, func(k, v *yaml.Node) error {
 		if !envName.MatchString(k.Value) && keepUnknown {
 			return errorf(ps.pos(k), "invalid env name %q in %s (use letters, digits and _)", k.Value, what)
 		}
-		val, err := ps.scalar(v, fmt.Sprintf("%s in %s", k.Value, what))
+		val, err := ps.scalar(v, k.Value+" in "+what)
 		if err != nil {
 			return err
 		}
@@ -155,8 +162,9 @@ func (ps *parser) scalars(n *yaml.Node, what string) ([]Value, error) {
 		return nil, errorf(ps.pos(n), "%s must be a list, got %s", what, kindName(n))
 	}
 	out := make([]Value, 0, len(n.Content))
+	each := "each entry of " + what
 	for _, c := range n.Content {
-		v, err := ps.scalar(c, "each entry of "+what)
+		v, err := ps.scalar(c, each)
 		if err != nil {
 			return nil, err
 		}
@@ -204,8 +212,12 @@ func (ps *parser) commands(n *yaml.Node, what string) ([]Command, error) {
 		return nil, errorf(ps.pos(n), "%s must be a command or a list of commands, got %s", what, kindName(n))
 	}
 	var out []Command
+	if len(n.Content) > 0 {
+		out = make([]Command, 0, len(n.Content))
+	}
+	each := "each entry of " + what
 	for _, c := range n.Content {
-		cmd, err := ps.command(c, "each entry of "+what)
+		cmd, err := ps.command(c, each)
 		if err != nil {
 			return nil, err
 		}
@@ -221,6 +233,9 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 		return nil, errorf(ps.pos(n), "%s must be a list of paths, got %s", what, kindName(n))
 	}
 	var out []Copy
+	if len(n.Content) > 0 {
+		out = make([]Copy, 0, len(n.Content))
+	}
 	for _, c := range n.Content {
 		cp := Copy{Pos: ps.pos(c)}
 		var err error
