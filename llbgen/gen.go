@@ -173,14 +173,14 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 				} else {
 					return nil, fmt.Errorf("stage %s copies from stage %s, which is not generated before it", ps.Name, step.From)
 				}
-				cp := llb.Copy(src, srcPath, absPath(cfg, step.Dest), ci)
+				dest := absPath(cfg, step.Dest)
 				if !step.SharedLayer {
-					st = st.File(cp, append(nocache, llb.WithCustomName(name))...)
+					st = fileCopy(st, src, srcPath, dest, ci, len(nocache) > 0, name, opts.llbOps)
 					break
 				}
 				// A layer of its own, merged on top: the same source copied
 				// to the same place is one blob in every image.
-				layer := llb.Scratch().File(cp, append(nocache, llb.WithCustomName(fmt.Sprintf("[layer] COPY %s %s", step.Src, absPath(cfg, step.Dest))))...)
+				layer := fileCopy(llb.Scratch(), src, srcPath, dest, ci, len(nocache) > 0, "[layer] COPY "+step.Src+" "+dest, opts.llbOps)
 				st = st.WithOutput(llb.Merge([]llb.State{st, layer}, append(nocache, llb.WithCustomName(name))...).Output())
 			case plan.StepFile:
 				dest := absPath(cfg, step.Dest)
