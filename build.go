@@ -16,6 +16,7 @@ import (
 	"github.com/stagebuild/stagebuild/buildflags"
 	"github.com/stagebuild/stagebuild/daemon"
 	"github.com/stagebuild/stagebuild/pipeline"
+	"github.com/stagebuild/stagebuild/plan"
 	"github.com/stagebuild/stagebuild/state"
 )
 
@@ -172,6 +173,17 @@ func (req BuildRequest) options(ctx context.Context, out *BuildResult) (*pipelin
 	pl, err := req.plan(p, res)
 	if err != nil {
 		return nil, opts, err
+	}
+	// A platform that a stage has no variant of a fetched file for is a
+	// usage error, found before any daemon is reached.
+	plats := req.Platforms
+	if len(plats) == 0 {
+		plats = []ocispecs.Platform{platforms.DefaultSpec()}
+	}
+	for _, pf := range plats {
+		if err := plan.CheckPlatform(pl, build.PlatformID(pf)); err != nil {
+			return nil, opts, buildflags.Usage(err)
+		}
 	}
 	// A --secret or --ssh the pipeline needs but was not given is a usage
 	// error, found before any daemon is reached.

@@ -173,6 +173,8 @@ func rebuildFrom(out *stagebuild.PlanReport, r plan.Rebuild) string {
 func describeStep(s plan.Step) string {
 	kind := strings.ToUpper(string(s.Kind))
 	switch {
+	case s.URL != "":
+		return kind + " " + s.URL + " → " + s.Dest
 	case s.Src != "" && (s.Dest == "" || s.Dest == s.Src):
 		return kind + " " + s.Src
 	case s.Src != "":

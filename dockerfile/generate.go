@@ -41,6 +41,9 @@ func Generate(pl *plan.Plan, opts Options) ([]byte, error) {
 	}
 	var b strings.Builder
 	header(&b, pl, opts, stages)
+	if hasVariants(stages) {
+		b.WriteString("\n" + platformArgs)
+	}
 	for _, st := range stages {
 		b.WriteString("\n")
 		if err := writeStage(&b, pl, st, opts.Context); err != nil {

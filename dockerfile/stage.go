@@ -22,6 +22,9 @@ func writeStage(b *strings.Builder, pl *plan.Plan, st *plan.Stage, ctx fs.FS) er
 	if !validStageName(st.Name) {
 		return fmt.Errorf("%q is not a valid Dockerfile stage name (it must start with a letter a-z): rename the stage", st.Name)
 	}
+	if err := writeVariants(b, st); err != nil {
+		return err
+	}
 	for _, c := range stageComments(pl, st) {
 		fmt.Fprintf(b, "# %s\n", c)
 	}
@@ -37,11 +40,13 @@ func writeStage(b *strings.Builder, pl *plan.Plan, st *plan.Stage, ctx fs.FS) er
 		return err
 	}
 	for i, step := range st.Steps {
-		line, err := stepLine(pl, st, step, ctx)
+		line, err := stepLine(pl, st, i, ctx)
 		if err != nil {
 			return fmt.Errorf("step %d (%s): %w", i+1, step.Source, err)
 		}
-		b.WriteString(line + "\n")
+		if line != "" {
+			b.WriteString(line + "\n")
+		}
 	}
 	gates, err := blockingGates(pl, st.Name)
 	if err != nil {
@@ -168,8 +173,11 @@ func writeConfig(b *strings.Builder, c plan.Config) error {
 	return nil
 }
 
-func stepLine(pl *plan.Plan, st *plan.Stage, step plan.Step, ctx fs.FS) (string, error) {
+func stepLine(pl *plan.Plan, st *plan.Stage, i int, ctx fs.FS) (string, error) {
+	step := st.Steps[i]
 	switch step.Kind {
+	case plan.StepFetch:
+		return fetchLine(st, i)
 	case plan.StepCopy:
 		return copyLine(pl, step, ctx)
 	case plan.StepFile:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -119,6 +120,10 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 	// Every stage's definition must name the context with the same unique
 	// ID, or each Marshal would get a random one and the image and its gates
 	// would not share the vertices they have in common.
+	platform := platforms.FormatAll(platforms.Normalize(opts.Platform))
+	if err := plan.CheckPlatform(pl, platform); err != nil {
+		return nil, err
+	}
 	localID := opts.LocalUniqueID
 	if localID == "" {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
@@ -157,8 +162,15 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 			nocache = append(nocache, llb.IgnoreCache)
 		}
 		for n, step := range ps.Steps {
+			if !step.ForPlatform(platform) {
+				continue // another platform's variant of a fetched file
+			}
 			name := fmt.Sprintf("[%s %d/%d] %s", ps.Name, n+1, total, describe(step))
 			switch step.Kind {
+			case plan.StepFetch:
+				if st, err = fetch(st, cfg, step, name, nocache); err != nil {
+					return nil, fmt.Errorf("stage %s: %w", ps.Name, err)
+				}
 			case plan.StepCopy:
 				ci, err := copyInfo(step)
 				if err != nil {

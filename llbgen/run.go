@@ -75,6 +75,8 @@ func describe(s plan.Step) string {
 			return fmt.Sprintf("COPY --from=%s %s %s", s.From, s.Src, s.Dest)
 		}
 		return fmt.Sprintf("COPY %s %s", s.Src, s.Dest)
+	case plan.StepFetch:
+		return fmt.Sprintf("ADD %s %s", s.URL, s.Dest)
 	case plan.StepTest:
 		return "TEST " + argString(s)
 	}

@@ -18,7 +18,7 @@ var (
 	stageKeys = []string{"from", "workdir", "env", "user", "entrypoint", "cmd", "expose",
 		"labels", "copy", "run", "cache", "test", "gated_by", "description",
 		"reports", "allow_failure", "checks", "purity", "install", "secrets", "ssh", "services", "mounts"}
-	copyKeys = []string{"src", "to", "from", "chown", "chmod", "exclude"}
+	copyKeys = []string{"src", "url", "checksum", "platform", "to", "from", "chown", "chmod", "exclude"}
 )
 
 // Load reads and parses a pipeline file. args overrides the declared build

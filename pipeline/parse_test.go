@@ -225,7 +225,7 @@ func TestParseErrors(t *testing.T) {
 		{"copy absolute", "stages:\n  a:\n" + ok + "    copy:\n      - src: /etc/passwd\n",
 			`p.yaml:5:14: copy of stage "a": "/etc/passwd" is outside the build context (use a path relative to the pipeline's directory)`},
 		{"copy without src", "stages:\n  a:\n" + ok + "    copy:\n      - to: /x\n",
-			`p.yaml:5:9: an entry of copy of stage "a" has no src: (name a path in the build context)`},
+			`p.yaml:5:9: an entry of copy of stage "a" has no src: (name a path in the build context, or a url: to fetch)`},
 		{"copy a string", "stages:\n  a:\n" + ok + "    copy: app\n", `p.yaml:4:11: copy of stage "a" must be a list of paths, got a scalar`},
 		{"relative cache", "stages:\n  a:\n" + ok + "    cache: [.cache/pip]\n",
 			`p.yaml:4:13: cache of stage "a": ".cache/pip" must be an absolute path such as /root/.cache/pip`},

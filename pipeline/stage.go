@@ -227,7 +227,8 @@ func (ps *parser) commands(n *yaml.Node, what string) ([]Command, error) {
 }
 
 // copies reads copy: entries are a path, or a mapping {src, to, from,
-// chown, chmod, exclude}.
+// chown, chmod, exclude}, or a fetch {url, checksum, platform, to, chown,
+// chmod} (fetch.go).
 func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 	if n.Kind != yaml.SequenceNode {
 		return nil, errorf(ps.pos(n), "%s must be a list of paths, got %s", what, kindName(n))
@@ -241,8 +242,11 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 		var err error
 		if c.Kind == yaml.MappingNode {
 			err = ps.pairs(c, "an entry of "+what, copyKeys, func(k, v *yaml.Node) error {
-				if k.Value == "exclude" {
+				switch k.Value {
+				case "exclude":
 					return ps.copyExcludes(&cp, v, "exclude in "+what)
+				case "platform":
+					return ps.copyPlatforms(&cp, v, "platform in "+what)
 				}
 				val, err := ps.scalar(v, k.Value+" in "+what)
 				if err != nil {
@@ -254,6 +258,10 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 				switch k.Value {
 				case "src":
 					cp.Src = val
+				case "url":
+					cp.URL = val
+				case "checksum":
+					cp.Checksum = val
 				case "to":
 					cp.To = val
 				case "from":
@@ -265,8 +273,8 @@ func (ps *parser) copies(n *yaml.Node, what string) ([]Copy, error) {
 				}
 				return nil
 			})
-			if err == nil && cp.Src.Value == "" {
-				err = errorf(cp.Pos, "an entry of %s has no src: (name a path in the build context)", what)
+			if err == nil && cp.Src.Value == "" && !isSet(cp.URL) {
+				err = errorf(cp.Pos, "an entry of %s has no src: (name a path in the build context, or a url: to fetch)", what)
 			}
 		} else {
 			cp.Src, err = ps.argScalar(c, "each entry of "+what)

@@ -62,8 +62,16 @@ type KV struct {
 // owner and mode; Exclude lists patterns, relative to Src, left out. From
 // names another stage: Src is then a path in that stage's filesystem
 // (relative to its root, as COPY --from reads it) instead of the context.
+// URL, instead of Src, fetches a file over http(s), as a Dockerfile's ADD
+// --checksum does: Checksum (sha256:<64 hex>) is required and keys it, To
+// names the file (or, ending in /, its directory), and Platforms, when set,
+// are the only platforms (normalized, such as linux/arm64) it is fetched
+// for (see fetch.go).
 type Copy struct {
-	Src     Value
+	Src       Value
+	URL       Value
+	Checksum  Value
+	Platforms []Value
 	To      Value
 	From    Value
 	Chown   Value

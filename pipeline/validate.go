@@ -117,7 +117,14 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 			return errorf(g.Pos, "gated_by of stage %q: a stage cannot gate itself", s.Name)
 		}
 	}
-	for _, c := range s.Copy {
+	for i := range s.Copy {
+		c := s.Copy[i]
+		if err := validateFetch(s, &s.Copy[i]); err != nil || isSet(c.URL) {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		src := c.Src.Value
 		if isSet(c.From) {
 			if err := validateCopyFrom(p, s, c, names); err != nil {
@@ -134,6 +141,9 @@ func validateStage(p *Pipeline, s *Stage, names []string) error {
 		if err := validateCopy(s, &s.Copy[i]); err != nil {
 			return err
 		}
+	}
+	if err := validateFetchVariants(s); err != nil {
+		return err
 	}
 	if err := validateMounts(p, s, names); err != nil {
 		return err

@@ -86,6 +86,9 @@ func ComputeInputs(contextDir string, p *Plan) (*Inputs, error) {
 // encodes the whole Step, so step kinds and fields added later are keyed too.
 func stepDefDigest(base Base, eff Config, reports string, s Step) string {
 	s.Source = ""
+	if s.Kind == StepFetch {
+		s.URL = "" // the checksum keys a fetch, as it keys BuildKit's http source
+	}
 	key := struct {
 		Base    Base     `json:"base"`
 		Workdir string   `json:"workdir"`

@@ -81,6 +81,10 @@ func orderStage(s *pipeline.Stage, st *Stage) []string {
 	var manifests, sources, runs []Step
 	fromStage := false // a copy from a stage is never moved after the runs
 	for _, c := range s.Copy {
+		if c.URL.Value != "" { // fetches read no context: first, in file order
+			st.Steps = append(st.Steps, fetchStep(c))
+			continue
+		}
 		src := path.Clean(c.Src.Value)
 		dest := c.To.Value
 		if dest == "" {

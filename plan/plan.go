@@ -17,6 +17,9 @@ const (
 	StepCopy StepKind = "copy"
 	StepRun  StepKind = "run"
 	StepTest StepKind = "test"
+	// StepFetch writes a file fetched over http(s) (URL, pinned by
+	// Checksum) to Dest; see fetch.go.
+	StepFetch StepKind = "fetch"
 )
 
 // DefaultExcludes returns the patterns never sent from the build context
@@ -113,6 +116,12 @@ type Step struct {
 	Chown   string   `json:"chown,omitempty"`
 	Chmod   string   `json:"chmod,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`
+	// Fetch: the URL, its checksum (sha256:…) and, when set, the only
+	// platforms (linux/arm64) the step is for; Dest, Chown and Chmod as
+	// for a copy (a Dest ending in / keeps the URL's file name).
+	URL       string   `json:"url,omitempty"`
+	Checksum  string   `json:"checksum,omitempty"`
+	Platforms []string `json:"platforms,omitempty"`
 	// Run and test: the argv; Shell means Args[0] runs under /bin/sh -c.
 	Args []string `json:"args,omitempty"`
 	// SharedLayer: several stages copy this path to the same place, so the
@@ -207,7 +216,7 @@ func stages(p *pipeline.Pipeline, r *targets.Resolution) (*Plan, error) {
 			st.Base.Image = s.From.Value
 		}
 		for _, c := range s.Copy {
-			if c.From.Value == "" {
+			if c.From.Value == "" && c.URL.Value == "" {
 				includes[path.Clean(c.Src.Value)] = true
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,6 +93,10 @@ func StartNSDaemon(ctx context.Context, e *Env, dir string) (d *NSDaemon, err er
 		e.BuildkitdBin, "--oci-worker=true", "--containerd-worker=false",
 		"--root", filepath.Join(dir, "root"), "--addr", d.Addr, "--config", e.BuildkitdConfig)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	// The daemon's own fetches (a pipeline's url: copies, BuildKit's http
+	// source, which reads the proxy env) go through the namespace's proxy,
+	// as its steps' do; its registry pulls go to the relayed mirror.
+	d.cmd.Env = append(withoutProxy(os.Environ()), nsProxyEnv()...)
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
 	detach.CloseInherited()
 	if err := d.cmd.Start(); err != nil {
@@ -114,9 +119,7 @@ func StartNSDaemon(ctx context.Context, e *Env, dir string) (d *NSDaemon, err er
 		d.closers = append(d.closers, nsL[i])
 		go relayAll(nsL[i], func() (net.Conn, error) { return net.Dial("unix", sock) })
 	}
-	proxy := "http://127.0.0.1:" + strconv.Itoa(NSProxyPort)
-	d.Env = []string{"BUILDKIT_HOST=" + d.Addr, "HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy,
-		"NO_PROXY=127.0.0.1,localhost,::1"}
+	d.Env = append([]string{"BUILDKIT_HOST=" + d.Addr}, nsProxyEnv()...)
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		select {
 		case <-d.exited:
@@ -237,4 +240,24 @@ func sameFile(a, b *os.File) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(sa, sb), nil
+}
+
+// nsProxyEnv points HTTP(S) at the namespace's proxy and keeps loopback
+// (the registry mirror's relay, the services) direct.
+func nsProxyEnv() []string {
+	proxy := "http://127.0.0.1:" + strconv.Itoa(NSProxyPort)
+	return []string{"HTTP_PROXY=" + proxy, "HTTPS_PROXY=" + proxy, "NO_PROXY=127.0.0.1,localhost,::1"}
+}
+
+// withoutProxy drops the proxy variables of an environment.
+func withoutProxy(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		switch k, _, _ := strings.Cut(kv, "="); strings.ToUpper(k) {
+		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
