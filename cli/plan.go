@@ -173,6 +173,8 @@ func rebuildFrom(out *stagebuild.PlanReport, r plan.Rebuild) string {
 func describeStep(s plan.Step) string {
 	kind := strings.ToUpper(string(s.Kind))
 	switch {
+	case s.URL != "" && len(s.Platforms) > 0:
+		return kind + " " + s.URL + " → " + s.Dest + " on " + strings.Join(s.Platforms, ", ")
 	case s.URL != "":
 		return kind + " " + s.URL + " → " + s.Dest
 	case s.Src != "" && (s.Dest == "" || s.Dest == s.Src):

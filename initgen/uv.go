@@ -69,31 +69,52 @@ func (p *Project) installCache() string {
 	return PipCache
 }
 
-// uvStage writes the stage that fetches uv: its wheel from PyPI through the
-// base image's pip (so the index pip is configured with applies), of which
-// only the uv binary is kept, as /uv/uv. It runs while deps makes its venv.
+// uv's wheels, as https://pypi.org/pypi/uv/json lists them for UVVersion
+// (releases["0.13.10"], the manylinux files; their digests' sha256), on
+// files.pythonhosted.org, where PyPI serves them. One per platform the
+// pipeline builds for; another platform fails at plan time, naming these.
+var uvWheels = []struct{ Platform, URL, SHA256 string }{
+	{"linux/amd64", "https://files.pythonhosted.org/packages/8b/99/fad906311e48fce22e4db71ee4c3df29bdb17b29eb36878f52b8dcd79237/" +
+		"uv-0.13.10-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+		"7cc9c41b43d583e34c781fd3446405b06e9c5fa2db468ce2a534d353db6429e5"},
+	{"linux/arm64", "https://files.pythonhosted.org/packages/97/4b/12a9e73be39829da3ece358385c3c019ecdea91a5fc704381d584ad9a387/" +
+		"uv-0.13.10-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64.musllinux_1_1_aarch64.whl",
+		"e89dd26ea831dde70639ba0a798fa04a4c7c0226fd2b241da86218bfa370e495"},
+}
+
+// UVWheel is where the uv stage puts the fetched wheel.
+const UVWheel = "/tmp/uv.whl"
+
+// uvStage writes the stage that provides uv: its wheel for the build's
+// platform, fetched by the daemon (pinned by its sha256, beside the base
+// image's pull), of which the base image's python extracts only the uv
+// binary, as /uv/uv.
 func (p *Project) uvStage(w *writer) {
 	if !p.useUV() {
 		return
 	}
 	w.line(2, "uv:", "the installer: mounted into deps and test_deps, never in an image")
 	w.line(4, "from: ${PYTHON_IMAGE}", "")
-	w.line(4, "env:", "")
-	w.line(6, `PIP_DISABLE_PIP_VERSION_CHECK: "1"`, "")
-	w.comment(4, "uv's wheel from PyPI, fetched by the base image's pip; only its binary")
-	w.comment(4, "is kept, as /uv/uv. `stagebuild init --installer pip` writes a pipeline")
-	w.comment(4, "without uv (for an index or network uv cannot use: uv reads no pip.conf")
-	w.comment(4, "or PIP_* settings).")
+	w.comment(4, "uv "+UVVersion+"'s wheel from PyPI for the build's platform, fetched by the")
+	w.comment(4, "daemon while it pulls the base image and checked against its sha256;")
+	w.comment(4, "only its binary is kept, as /uv/uv. `stagebuild init --installer pip`")
+	w.comment(4, "writes a pipeline without uv (for an index or network uv cannot use: uv")
+	w.comment(4, "reads no pip.conf or PIP_* settings).")
+	w.line(4, "copy:", "")
+	for _, whl := range uvWheels {
+		w.line(6, "- url: "+whl.URL, "")
+		w.line(8, "checksum: sha256:"+whl.SHA256, "")
+		w.line(8, "platform: "+whl.Platform, "")
+		w.line(8, "to: "+UVWheel, "")
+	}
 	w.line(4, "run: >-", "")
 	for _, l := range []string{
-		"pip download --no-deps --only-binary=:all: --dest /tmp/uv uv==" + UVVersion + " &&",
-		`python -c "import glob, zipfile; z = zipfile.ZipFile(glob.glob('/tmp/uv/uv-*.whl')[0]);`,
+		`python -c "import zipfile; z = zipfile.ZipFile('` + UVWheel + `');`,
 		`m = [i for i in z.infolist() if i.filename.endswith('.data/scripts/uv')][0];`,
-		`m.filename = 'uv'; z.extract(m, '/uv')" && chmod 0755 /uv/uv && rm -rf /tmp/uv`,
+		`m.filename = 'uv'; z.extract(m, '/uv')" && chmod 0755 /uv/uv`,
 	} {
 		w.line(6, l, "")
 	}
-	w.list(4, "cache", []string{PipCache}, "")
 	w.blank()
 }
 
