@@ -24,6 +24,12 @@ func TestBadInputs(t *testing.T) {
 	example := filepath.Join(repoRoot, "examples", "python-service")
 	broken := t.TempDir()
 	writeFile(t, filepath.Join(broken, "stagebuild.yaml"), "version: 1\nstages:\n  deps:\n    from: python:3.11\n    workdri: /app\n")
+	const sum = "sha256:7cc9c41b43d583e34c781fd3446405b06e9c5fa2db468ce2a534d353db6429e5"
+	unpinned, variants := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(unpinned, "stagebuild.yaml"), "version: 1\nstages:\n  uv:\n    from: python:3.11\n    copy:\n"+
+		"      - {url: \"https://example.com/uv.whl\", to: /tmp/uv.whl}\n")
+	writeFile(t, filepath.Join(variants, "stagebuild.yaml"), "version: 1\nstages:\n  uv:\n    from: python:3.11\n    copy:\n"+
+		"      - {url: \"https://example.com/uv.whl\", checksum: "+sum+", to: /tmp/uv.whl, platform: [linux/amd64, linux/arm64]}\n")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +58,11 @@ func TestBadInputs(t *testing.T) {
 			`stagebuild: stagebuild.yaml: no such file (create one, or pass -f FILE)`},
 		{"pipeline typo", broken, nil, []string{"build"}, 2,
 			`stagebuild: stagebuild.yaml:5:5: unknown key "workdri" in stage "deps" (did you mean "workdir"?)`},
+		{"fetch without checksum", unpinned, nil, []string{"build", "--target", "uv"}, 2,
+			`stagebuild: stagebuild.yaml:6:15: url of a copy of stage "uv" has no checksum: (add checksum: sha256:<64 hex digits> of the file, as sha256sum prints it)`},
+		{"fetch for a platform it has no url for", variants, nil, []string{"build", "--target", "uv", "--platform", "linux/riscv64"}, 2,
+			`stagebuild: stagebuild.yaml:6:9: stage "uv" fetches /tmp/uv.whl for linux/amd64, linux/arm64 only, and this build is for linux/riscv64 ` +
+				`(add a url: entry with platform: linux/riscv64, or build with --platform linux/amd64)`},
 		{"unreachable unix addr", example, nil, []string{"build", "--addr", "unix:///nonexistent/buildkitd.sock"}, 1,
 			`stagebuild: cannot reach buildkitd at unix:///nonexistent/buildkitd.sock: …`},
 		{"unreachable tcp addr", example, nil, []string{"build", "--addr", "tcp://" + closedPort}, 1,

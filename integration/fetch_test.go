@@ -1,0 +1,67 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// A url: copy is fetched by the daemon from a server on loopback, checked
+// against its checksum and written with its mode; the same pipeline with a
+// wrong checksum fails the build with one line naming the URL and both
+// digests, and writes no output.
+func TestFetchChecksum(t *testing.T) {
+	t.Parallel()
+	body := "fetched " + randomID() + "\n" // a new checksum: no cached fetch
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	sum := sha256.Sum256([]byte(body))
+	good := "sha256:" + hex.EncodeToString(sum[:])
+	bad := "sha256:" + strings.Repeat("0", 64)
+	url := srv.URL + "/files/tool.txt"
+
+	pipelineWith := func(checksum string) string {
+		return fmt.Sprintf(`version: 1
+stages:
+  app:
+    from: busybox:latest
+    copy:
+      - {url: %q, checksum: %s, to: /opt/, chmod: 640}
+    run: cp /opt/tool.txt /opt/seen.txt
+`, url, checksum)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), pipelineWith(good))
+	stagebuild(t, dir, "build", "--target", "app", "--progress", "plain", "-o", "type=local,dest=out").mustSucceed(t)
+	for _, f := range []string{"tool.txt", "seen.txt"} {
+		got, err := os.ReadFile(filepath.Join(dir, "out", "opt", f))
+		if err != nil || string(got) != body {
+			t.Errorf("/opt/%s = %q (%v), want %q", f, got, err, body)
+		}
+	}
+	if info, err := os.Stat(filepath.Join(dir, "out", "opt", "tool.txt")); err != nil || info.Mode().Perm() != 0o640 {
+		t.Errorf("/opt/tool.txt mode = %v (%v), want 0640", info.Mode(), err)
+	}
+	if hits.Load() == 0 {
+		t.Errorf("the server was never asked for %s", url)
+	}
+
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), pipelineWith(bad))
+	r := stagebuild(t, dir, "build", "--target", "app", "--progress", "quiet", "-o", "type=local,dest=bad-out")
+	line := oneErrorLine(t, r, 1, "digest mismatch for "+url, good, bad)
+	t.Logf("error line: %s", line)
+	if _, err := os.Stat(filepath.Join(dir, "bad-out")); !os.IsNotExist(err) {
+		t.Errorf("a build whose fetch failed its checksum wrote bad-out (%v)", err)
+	}
+}
