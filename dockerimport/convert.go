@@ -225,13 +225,18 @@ func (c *converter) copyFlags(s *stage, cmd, chown, chmod string, exclude []stri
 	return opts
 }
 
-// add converts an ADD of local files like a COPY.
+// add converts an ADD of local files like a COPY, and an ADD --checksum of
+// one http(s) URL into a url: copy.
 func (c *converter) add(cur **stage, x *instructions.AddCommand, ln int, split func(int)) {
+	if len(x.SourcePaths) == 1 && x.Checksum != "" && (strings.HasPrefix(x.SourcePaths[0], "https://") || strings.HasPrefix(x.SourcePaths[0], "http://")) {
+		c.fetch(cur, x, ln, split)
+		return
+	}
 	var local []string
 	for _, src := range x.SourcePaths {
 		switch {
 		case strings.Contains(src, "://") || strings.HasPrefix(src, "git@"):
-			c.warn(ln, "ADD %s: a remote source has no copy: equivalent; download it in a run: step", src)
+			c.warn(ln, "ADD %s: a remote source without --checksum=sha256:… has no copy: equivalent; pin it (it becomes a url: copy), or download it in a run: step", src)
 		case archiveExt.MatchString(src):
 			c.warn(ln, "ADD %s: ADD extracts a local archive, a copy: does not; extract it in a run: step", src)
 			local = append(local, src)
@@ -245,6 +250,19 @@ func (c *converter) add(cur **stage, x *instructions.AddCommand, ln int, split f
 	if len(local) > 0 {
 		c.contextCopy(cur, local, x.DestPath, c.copyFlags(*cur, "ADD", x.Chown, x.Chmod, x.ExcludePatterns, ln), ln, split)
 	}
+}
+
+// fetch converts ADD --checksum=sha256:… URL DEST into a url: copy.
+func (c *converter) fetch(cur **stage, x *instructions.AddCommand, ln int, split func(int)) {
+	if (*cur).ran() {
+		split(ln)
+	}
+	s := *cur
+	e := c.copyFlags(s, "ADD", x.Chown, x.Chmod, nil, ln)
+	e.URL = c.expand(x.SourcePaths[0], s.eff, ln, false)
+	e.Checksum = c.expand(x.Checksum, s.eff, ln, false)
+	e.To = c.expand(x.DestPath, s.eff, ln, false)
+	s.Copy = append(s.Copy, e)
 }
 
 var archiveExt = regexp.MustCompile(`\.(tar|tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar\.zst)$`)

@@ -17,6 +17,8 @@ type kv struct{ Key, Value string }
 // and Exclude come from COPY/ADD --chown, --chmod and --exclude.
 type copyEntry struct {
 	Src, To      string
+	URL          string // ADD --checksum of a URL: fetched, Src is ""
+	Checksum     string
 	From         string // a pipeline stage; Src is a path in it
 	Chown, Chmod string
 	Exclude      []string

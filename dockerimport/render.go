@@ -124,7 +124,7 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	plain := true
 	var srcs []string
 	for _, c := range cs {
-		plain = plain && c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0
+		plain = plain && c.URL == "" && c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0
 		srcs = append(srcs, c.Src)
 	}
 	switch {
@@ -134,7 +134,7 @@ func copies(w *initgen.Writer, cs []copyEntry) {
 	default:
 		w.Line(4, "copy:", "")
 		for _, c := range cs {
-			if c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0 {
+			if c.URL == "" && c.To == "" && c.From == "" && c.Chown == "" && c.Chmod == "" && len(c.Exclude) == 0 {
 				w.Line(6, "- "+initgen.Scalar(c.Src), "")
 			} else {
 				w.Line(6, "- "+copyFlow(c), "")
@@ -164,6 +164,9 @@ func runs(w *initgen.Writer, rs []initgen.Command) {
 // docs/pipeline.md lists them.
 func copyFlow(c copyEntry) string {
 	parts := []string{"src: " + initgen.FlowScalar(c.Src)}
+	if c.URL != "" {
+		parts = []string{"url: " + initgen.FlowScalar(c.URL), "checksum: " + initgen.FlowScalar(c.Checksum)}
+	}
 	if c.To != "" {
 		parts = append(parts, "to: "+initgen.FlowScalar(c.To))
 	}
