@@ -2,6 +2,7 @@ package llbgen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
@@ -28,6 +29,10 @@ func fetch(st llb.State, cfg ocispecs.Image, step plan.Step, name string, nocach
 	}
 	// As ADD copies a URL: one file, no wildcards or directory contents.
 	ci = &llb.CopyInfo{Mode: ci.Mode, ChownOpt: ci.ChownOpt, CreateDestPath: true}
-	return st.File(llb.Copy(src, file, absPath(cfg, step.Dest), ci), append(nocache, llb.WithCustomName(name))...), nil
+	dest := absPath(cfg, step.Dest)
+	if strings.HasSuffix(step.Dest, "/") && !strings.HasSuffix(dest, "/") {
+		dest += "/" // a directory: the file keeps its name in it
+	}
+	return st.File(llb.Copy(src, file, dest, ci), append(nocache, llb.WithCustomName(name))...), nil
 }
 

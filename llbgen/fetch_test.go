@@ -19,6 +19,7 @@ stages:
     copy:
       - {url: "https://example.com/a/uv-x86_64.whl", checksum: sha256:7cc9c41b43d583e34c781fd3446405b06e9c5fa2db468ce2a534d353db6429e5, platform: linux/amd64, to: /tmp/uv.whl}
       - {url: "https://example.com/b/uv-aarch64.whl", checksum: sha256:e89dd26ea831dde70639ba0a798fa04a4c7c0226fd2b241da86218bfa370e495, platform: linux/arm64, to: /tmp/uv.whl, chmod: 755}
+      - {url: "https://example.com/c/tool.tgz", checksum: sha256:7cc9c41b43d583e34c781fd3446405b06e9c5fa2db468ce2a534d353db6429e5, to: /opt/}
     run: python -c "import zipfile; zipfile.ZipFile('/tmp/uv.whl')"
 `
 
@@ -46,14 +47,16 @@ func TestFetch(t *testing.T) {
 		}
 		_, ops := marshal(t, g, "uv")
 		var sources []*pb.SourceOp
-		var cp *pb.FileActionCopy
+		var cp, tool *pb.FileActionCopy
 		for _, v := range ops {
-			if s := v.op.GetSource(); s != nil && strings.HasPrefix(s.Identifier, "https://") {
+			if s := v.op.GetSource(); s != nil && strings.HasPrefix(s.Identifier, "https://") && !strings.HasSuffix(s.Identifier, ".tgz") {
 				sources = append(sources, s)
 			}
 			if f := v.op.GetFile(); f != nil {
 				for _, a := range f.Actions {
-					if c := a.GetCopy(); c != nil {
+					if c := a.GetCopy(); c != nil && c.Src == "/tool.tgz" {
+						tool = c
+					} else if c != nil {
 						cp = c
 					}
 				}
@@ -66,8 +69,11 @@ func TestFetch(t *testing.T) {
 		if cp == nil || cp.Src != "/"+tc.file || cp.Dest != "/tmp/uv.whl" || cp.Mode != tc.mode || !cp.CreateDestPath || cp.AllowWildcard {
 			t.Errorf("%s: copy = %+v", tc.platform.Architecture, cp)
 		}
-		want := []string{"[fetch] " + tc.url, "[uv 3/3] RUN python -c \"import zipfile; zipfile.ZipFile('/tmp/uv.whl')\"", "[uv] FROM python:3.11-slim-bookworm"}
-		got := slices.DeleteFunc(names(ops), func(n string) bool { return strings.HasPrefix(n, "[uv 1/3]") || strings.HasPrefix(n, "[uv 2/3]") })
+		if tool == nil || tool.Dest != "/opt/" {
+			t.Errorf("%s: the copy into a directory = %+v, want its dest /opt/", tc.platform.Architecture, tool)
+		}
+		want := []string{"[fetch] " + tc.url, "[fetch] https://example.com/c/tool.tgz", "[uv 3/4] ADD https://example.com/c/tool.tgz /opt/", "[uv 4/4] RUN python -c \"import zipfile; zipfile.ZipFile('/tmp/uv.whl')\"", "[uv] FROM python:3.11-slim-bookworm"}
+		got := slices.DeleteFunc(names(ops), func(n string) bool { return strings.HasPrefix(n, "[uv 1/4]") || strings.HasPrefix(n, "[uv 2/4]") })
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: names %q, want %q", tc.platform.Architecture, names(ops), want)
 		}
