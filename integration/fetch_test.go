@@ -64,4 +64,23 @@ stages:
 	if _, err := os.Stat(filepath.Join(dir, "bad-out")); !os.IsNotExist(err) {
 		t.Errorf("a build whose fetch failed its checksum wrote bad-out (%v)", err)
 	}
+
+	// Ejected, a plain fetch is ADD --checksum and per-platform variants
+	// are picked by TARGETARCH: the Dockerfile builds the same image.
+	armURL := srv.URL + "/arm/tool.txt"
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), fmt.Sprintf(`version: 1
+stages:
+  app:
+    from: busybox:latest
+    copy:
+      - {url: %q, checksum: %s, to: /opt/, chmod: 640}
+      - {url: %q, checksum: %s, to: /opt/variant/tool.txt, platform: linux/amd64}
+      - {url: %q, checksum: %s, to: /opt/variant/tool.txt, platform: linux/arm64}
+`, url, good, url, good, armURL, bad))
+	_, sb, df := buildBothWays(t, dir, "app")
+	for _, f := range []string{"/opt/tool.txt", "/opt/variant/tool.txt"} {
+		if !sb.Files[f] || !df.Files[f] {
+			t.Errorf("%s: in the stagebuild image %t, in the Dockerfile's %t", f, sb.Files[f], df.Files[f])
+		}
+	}
 }
