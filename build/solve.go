@@ -169,6 +169,7 @@ func Run(ctx context.Context, c Client, opts Options) (*Result, error) {
 		}
 	}
 	err = r.withTLSHint(err)
+	err = fetchMismatch(opts.Plan, err) // fetch.go
 	var ge *GateError
 	if errors.As(err, &ge) {
 		for i, e := range errs {

@@ -59,7 +59,7 @@ stages:
 
 	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), pipelineWith(bad))
 	r := stagebuild(t, dir, "build", "--target", "app", "--progress", "quiet", "-o", "type=local,dest=bad-out")
-	line := oneErrorLine(t, r, 1, "digest mismatch for "+url, good, bad)
+	line := oneErrorLine(t, r, 1, `stagebuild.yaml:6:9: stage "app" fetched `+url+", whose digest is "+good+", not its checksum "+bad)
 	t.Logf("error line: %s", line)
 	if _, err := os.Stat(filepath.Join(dir, "bad-out")); !os.IsNotExist(err) {
 		t.Errorf("a build whose fetch failed its checksum wrote bad-out (%v)", err)
