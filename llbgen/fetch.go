@@ -35,4 +35,3 @@ func fetch(st llb.State, cfg ocispecs.Image, step plan.Step, name string, nocach
 	}
 	return st.File(llb.Copy(src, file, dest, ci), append(nocache, llb.WithCustomName(name))...), nil
 }
-

@@ -72,12 +72,12 @@ type Copy struct {
 	URL       Value
 	Checksum  Value
 	Platforms []Value
-	To      Value
-	From    Value
-	Chown   Value
-	Chmod   Value
-	Exclude []Value
-	Pos     Pos
+	To        Value
+	From      Value
+	Chown     Value
+	Chmod     Value
+	Exclude   []Value
+	Pos       Pos
 }
 
 // Arg is a pipeline-level build arg with its default.
