@@ -176,3 +176,26 @@ func TestNSParallelBuilds(t *testing.T) {
 		t.Errorf("ports %v, want one per build", seen)
 	}
 }
+
+// A url: copy on the namespaced daemon: the daemon itself fetches it, from
+// PyPI, through the namespace's proxy (HTTPS_PROXY in its environment, which
+// BuildKit's http source reads), and the file passes its checksum.
+func TestNSFetch(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), `version: 1
+stages:
+  app:
+    from: busybox:latest
+    copy:
+      - url: https://files.pythonhosted.org/packages/d9/5a/e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl
+        checksum: sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254
+        to: /opt/
+`)
+	// --no-cache: the daemon's state outlives runs, and a cached fetch
+	// would prove nothing.
+	nsBuild(t, dir, "build", "--target", "app", "--no-cache", "--progress", "plain", "-o", "type=local,dest=out").mustSucceed(t)
+	if info, err := os.Stat(filepath.Join(dir, "out", "opt", "six-1.16.0-py2.py3-none-any.whl")); err != nil || info.Size() < 10000 {
+		t.Errorf("the fetched wheel: %v, %v", info, err)
+	}
+}

@@ -22,7 +22,11 @@ func fetch(st llb.State, cfg ocispecs.Image, step plan.Step, name string, nocach
 		return st, fmt.Errorf("fetch %s (%s): checksum %q: %w", step.URL, step.Source, step.Checksum, err)
 	}
 	file := plan.FetchName(step.URL)
-	src := llb.HTTP(step.URL, llb.Filename(file), llb.Checksum(dgst), llb.WithCustomName(fmt.Sprintf("[fetch] %s", step.URL)))
+	hopts := []llb.HTTPOption{llb.Filename(file), llb.Checksum(dgst), llb.WithCustomName(fmt.Sprintf("[fetch] %s", step.URL))}
+	for _, o := range nocache { // --no-cache fetches again too
+		hopts = append(hopts, o.(llb.HTTPOption))
+	}
+	src := llb.HTTP(step.URL, hopts...)
 	ci, err := copyInfo(plan.Step{Chown: step.Chown, Chmod: step.Chmod, Source: step.Source, Src: step.URL})
 	if err != nil {
 		return st, err
