@@ -129,7 +129,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		localID = digest.FromString("stagebuild-context:" + opts.SharedKeyHint).Encoded()[:24]
 	}
 	g := &Graph{stages: map[string]*Stage{}, platform: opts.Platform, localID: localID, exec: execOptions(opts),
-		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID))), svc: serviceGen{pl: pl, opts: opts}}
+		marshaller: newMarshaller(llb.NewConstraints(llb.Platform(opts.Platform), llb.LocalUniqueID(localID)), vertices(pl)), svc: serviceGen{pl: pl, opts: opts}}
 	// What a build marshals is marshalled beside the generation of the
 	// stages above it (warm.go).
 	warm := g.marshaller.startWarm()
@@ -226,6 +226,17 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// vertices estimates how many vertices a plan's graph has: a stage's
+// base, a gate's result directory, and each step's op with the source a
+// copy reads.
+func vertices(pl *plan.Plan) int {
+	n := 0
+	for i := range pl.Stages {
+		n += 2 + 2*len(pl.Stages[i].Steps)
+	}
+	return n
 }
 
 func (g *Graph) base(ps *plan.Stage, opts Options) (llb.State, ocispecs.Image, error) {

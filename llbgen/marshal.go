@@ -47,6 +47,9 @@ type marshaller struct {
 	// warmed is how many it recorded, for tests.
 	warmer *warmer
 	warmed int
+	// size is how many vertices the graph is expected to have, to size
+	// the maps by.
+	size int
 }
 
 // maxSnapshots bounds the snapshots kept: each holds a metadata map as
@@ -84,8 +87,9 @@ type walkState struct {
 	ignoreCache, description, exportCache bool
 }
 
-func newMarshaller(c *llb.Constraints) *marshaller {
-	return &marshaller{c: c, ops: map[llb.Vertex]*marshalled{}, digests: map[digest.Digest]*opDigest{}}
+// newMarshaller is a marshaller for about size vertices.
+func newMarshaller(c *llb.Constraints, size int) *marshaller {
+	return &marshaller{c: c, ops: make(map[llb.Vertex]*marshalled, size), digests: make(map[digest.Digest]*opDigest, size), size: size}
 }
 
 // marshal returns st's definition as llb's State.Marshal gives it (in

@@ -150,7 +150,7 @@ func TestMarshalSnapshotsAsLLBDoes(t *testing.T) {
 // they were.
 func TestMarshalMergesDuplicateOps(t *testing.T) {
 	g := &Graph{platform: benchPlatform, localID: "dups"}
-	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)))
+	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)), 0)
 	base := llb.Image("docker.io/library/busybox:latest")
 	mkdir := func() *llb.FileAction { return llb.Mkdir("/x", 0o755) }
 	a := base.File(mkdir(), llb.IgnoreCache, llb.WithCustomName("a"))
@@ -205,7 +205,7 @@ func TestMarshalWarmsEveryVertex(t *testing.T) {
 func TestMarshalWarmError(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	g := &Graph{platform: benchPlatform, localID: "warm"}
-	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)))
+	g.marshaller = newMarshaller(llb.NewConstraints(llb.Platform(g.platform), llb.LocalUniqueID(g.localID)), 0)
 	good := llb.Image("docker.io/library/busybox:latest").File(llb.Mkdir("/x", 0o755))
 	bad := good.Run(llb.Args(nil)).Root().File(llb.Mkdir("/y", 0o755))
 	above := good.File(llb.Mkdir("/z", 0o755))

@@ -66,7 +66,7 @@ func (m *marshaller) startWarm() *warmer {
 	if workers < 2 {
 		return nil
 	}
-	w := &warmer{m: m, nodes: map[llb.Vertex]*warmNode{}}
+	w := &warmer{m: m, nodes: make(map[llb.Vertex]*warmNode, m.size)}
 	w.cond.L = &w.mu
 	for range workers {
 		w.wg.Add(1)
