@@ -219,10 +219,10 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		g.stages[ps.Name] = gen
 		warm.add(st)
 		if gen.Gate {
-			warm.add(gen.Result)
+			warm.addDefinitions(gen.Result)
 		}
 		if gen.Reports != nil {
-			warm.add(*gen.Reports)
+			warm.addDefinitions(*gen.Reports)
 		}
 	}
 	return g, nil
