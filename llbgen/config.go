@@ -46,14 +46,39 @@ func execEnv(parentExec []string, parent, cfg ocispecs.Image) []string {
 	for _, kv := range parent.Config.Env {
 		had[kv] = true
 	}
-	out := slices.Clone(parentExec)
+	// The variables set anew, in order, each where it was set last (an
+	// image's config may list one twice). An entry without "=" names no
+	// variable: it stays, and removes none.
+	var set []string
+	var dead []bool
+	keys := map[string]bool{}
+	last := map[string]int{}
 	for _, kv := range cfg.Config.Env {
 		if had[kv] {
 			continue
 		}
 		k, _, _ := strings.Cut(kv, "=")
-		out = slices.DeleteFunc(out, func(e string) bool { return strings.HasPrefix(e, k+"=") })
-		out = append(out, kv)
+		keys[k] = true
+		if i, ok := last[k]; ok {
+			dead[i] = true
+			delete(last, k)
+		}
+		if strings.Contains(kv, "=") {
+			last[k] = len(set)
+		}
+		set = append(set, kv)
+		dead = append(dead, false)
+	}
+	out := make([]string, 0, len(parentExec)+len(set))
+	for _, kv := range parentExec {
+		if k, _, ok := strings.Cut(kv, "="); !ok || !keys[k] {
+			out = append(out, kv)
+		}
+	}
+	for i, kv := range set {
+		if !dead[i] {
+			out = append(out, kv)
+		}
 	}
 	return out
 }
