@@ -1,11 +1,11 @@
 package plan
 
 import (
-	"fmt"
 	"github.com/stagebuild/stagebuild/manifest"
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/stagebuild/stagebuild/pipeline"
@@ -104,6 +104,11 @@ func orderStage(s *pipeline.Stage, st *Stage) []string {
 		}
 	}
 	reorder := len(sources) > 0 && len(s.Run) > 0 && !fromStage
+	// Room for every step, the test step stages adds included (a stage
+	// without steps keeps nil ones).
+	if n := len(s.Copy) + len(s.Run); n > 0 || s.Test != nil {
+		st.Steps = slices.Grow(st.Steps, n+1)
+	}
 	var blocker *pipeline.Command
 	for i, c := range s.Run {
 		mounts := declared
@@ -135,10 +140,13 @@ func orderStage(s *pipeline.Stage, st *Stage) []string {
 			}
 		}
 		st.Steps = append(st.Steps, runs...)
+		// Joined rather than formatted: a long chain of stages has one
+		// warning each.
+		name, cmd, at := strconv.Quote(s.Name), strconv.Quote(commandText(*blocker)), blocker.Pos.String()
 		for _, src := range sources {
-			warnings = append(warnings, fmt.Sprintf("%s: stage %q copies %s before running %q (%s), so any change to %s re-runs it: "+
-				"copy only the dependency manifests in this stage and the sources in a stage built from it (or use install: auto)",
-				src.Source, s.Name, src.Src, commandText(*blocker), blocker.Pos, src.Src))
+			warnings = append(warnings, src.Source+": stage "+name+" copies "+src.Src+" before running "+cmd+" ("+at+
+				"), so any change to "+src.Src+" re-runs it: "+
+				"copy only the dependency manifests in this stage and the sources in a stage built from it (or use install: auto)")
 		}
 	}
 	return warnings

@@ -206,6 +206,9 @@ func stages(p *pipeline.Pipeline, r *targets.Resolution) (*Plan, error) {
 	ps := &patterns{}
 	plan := &Plan{Version: Version, Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
 	includes := map[string]bool{}
+	if len(r.Stages) > 0 {
+		plan.Stages = make([]Stage, 0, len(r.Stages))
+	}
 	for _, name := range r.Stages {
 		s := p.Stage(name)
 		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s), AllowFailure: s.AllowFailure,
