@@ -219,10 +219,10 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 		g.stages[ps.Name] = gen
 		warm.add(st)
 		if gen.Gate {
-			warm.addDefinitions(gen.Result)
+			warm.add(gen.Result)
 		}
 		if gen.Reports != nil {
-			warm.addDefinitions(*gen.Reports)
+			warm.add(*gen.Reports)
 		}
 	}
 	return g, nil

@@ -47,10 +47,6 @@ type marshaller struct {
 	// warmed is how many it recorded, for tests.
 	warmer *warmer
 	warmed int
-	// pre are the definitions the warmer assembled ahead, by output, each
-	// given once (warm.go); preUsed counts those given, for tests.
-	pre     map[llb.Output]*pb.Definition
-	preUsed int
 	// size is how many vertices the graph is expected to have, to size
 	// the maps by.
 	size int
@@ -114,24 +110,10 @@ func (m *marshaller) marshal(ctx context.Context, st llb.State) (*pb.Definition,
 		m.warmed = m.warmer.finish()
 		m.warmer = nil
 	}
-	if d, ok := m.pre[out]; ok {
-		delete(m.pre, out)
-		m.preUsed++
-		return d, nil
-	}
 	root, err := m.op(ctx, out.Vertex(ctx, c))
 	if err != nil {
 		return def, err
 	}
-	return m.define(ctx, def, root, out)
-}
-
-// define collects the definition of out, whose vertex is root, into def
-// (its Def and Metadata unset). Its caller has the walk to itself: marshal
-// (m.mu held, the warmer finished), or the one warmer goroutine assembling
-// a definition ahead (warm.go).
-func (m *marshaller) define(ctx context.Context, def *pb.Definition, root *marshalled, out llb.Output) (*pb.Definition, error) {
-	c := m.c
 	m.walk++
 	m.spine(root)
 	m.cur = walkState{}

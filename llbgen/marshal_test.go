@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -246,47 +245,4 @@ func benchGraph(t *testing.T) (*Graph, *plan.Plan) {
 		t.Fatal(err)
 	}
 	return g, pl
-}
-
-// With two goroutines, the gates' definitions are assembled while the
-// stages above them are generated and marshalled: each is given once, in
-// any order, as the marshaller alone gives it (one goroutine, no warmer),
-// and as llb's marshal does; asked again, it is collected again.
-func TestMarshalAssemblesAhead(t *testing.T) {
-	alone := func() *Graph {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-		g, _ := benchGraph(t)
-		return g
-	}()
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	g, pl := benchGraph(t)
-	ctx := context.Background()
-	var gates []string
-	for _, ps := range pl.Stages {
-		if ps.Gate {
-			gates = append(gates, ps.Name)
-		}
-	}
-	slices.Reverse(gates[len(gates)/2:])
-	for i, name := range append(gates, gates[0], gates[50]) {
-		got, err := g.MarshalState(ctx, g.Stage(name).Result)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := alone.MarshalState(ctx, alone.Stage(name).Result)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(got, want) {
-			t.Errorf("%d: %s: definition differs from the one-goroutine marshaller's (%d ops, want %d)", i, name, len(got.Def), len(want.Def))
-		}
-		if i%50 == 0 {
-			if got, want := bothMarshals(t, g, g.Stage(name).Result); !proto.Equal(got, want) {
-				t.Errorf("%d: %s: definition differs from llb's", i, name)
-			}
-		}
-	}
-	if g.marshaller.preUsed != len(gates) || alone.marshaller.preUsed != 0 {
-		t.Errorf("%d definitions given from those assembled ahead, want the %d gates'", g.marshaller.preUsed, len(gates))
-	}
 }

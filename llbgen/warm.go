@@ -40,21 +40,6 @@ type warmer struct {
 	wg     sync.WaitGroup
 	// recorded counts the vertices recorded.
 	recorded int
-	// defs are the outputs whose definitions a build marshals (the
-	// gates' results and reports), by vertex; once a vertex is recorded,
-	// its outputs' definitions are jobs for a goroutine that finds no
-	// vertex ready, one at a time (assembling): collecting them is
-	// sequential work that otherwise waits for the warmer to finish.
-	defs       map[llb.Vertex][]llb.Output
-	jobs       []defJob
-	assembling bool
-}
-
-// defJob is a definition to assemble ahead: an output and its vertex's
-// record.
-type defJob struct {
-	out  llb.Output
-	root *marshalled
 }
 
 // warmNode is a vertex to marshal: its inputs, how many of them are still
@@ -111,36 +96,6 @@ func (w *warmer) add(states ...llb.State) {
 	w.cond.Broadcast()
 }
 
-// addDefinitions hands the warmer states whose definitions to assemble
-// as soon as their vertices are recorded. They must not change after.
-func (w *warmer) addDefinitions(states ...llb.State) {
-	if w == nil {
-		return
-	}
-	w.add(states...)
-	ctx := context.Background()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, st := range states {
-		out := st.Output()
-		if out == nil {
-			continue
-		}
-		v := out.Vertex(ctx, w.m.c)
-		if n := w.nodes[v]; n != nil && n.done {
-			if root := w.m.ops[v]; root != nil {
-				w.jobs = append(w.jobs, defJob{out, root})
-			}
-			continue
-		}
-		if w.defs == nil {
-			w.defs = map[llb.Vertex][]llb.Output{}
-		}
-		w.defs[v] = append(w.defs[v], out)
-	}
-	w.cond.Broadcast()
-}
-
 // visit collects v and its inputs not yet collected, inputs first.
 func (w *warmer) visit(ctx context.Context, v llb.Vertex) *warmNode {
 	if n, ok := w.nodes[v]; ok {
@@ -182,15 +137,11 @@ func (w *warmer) work() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
-		for w.next == len(w.ready) && (len(w.jobs) == 0 || w.assembling) && !w.closed {
+		for w.next == len(w.ready) && !w.closed {
 			w.cond.Wait()
 		}
 		if w.next == len(w.ready) {
-			if len(w.jobs) == 0 || w.assembling {
-				return // closed, and what is left is another's
-			}
-			w.assemble()
-			continue
+			return
 		}
 		n := w.ready[w.next]
 		w.next++
@@ -201,15 +152,6 @@ func (w *warmer) work() {
 		n.done = true
 		w.record(n)
 		woke := false
-		if outs, ok := w.defs[n.v]; ok {
-			delete(w.defs, n.v)
-			if root := w.m.ops[n.v]; root != nil {
-				for _, out := range outs {
-					w.jobs = append(w.jobs, defJob{out, root})
-				}
-				woke = true
-			}
-		}
 		for _, u := range n.users {
 			if u.pending--; u.pending == 0 {
 				w.ready = append(w.ready, u)
@@ -220,26 +162,6 @@ func (w *warmer) work() {
 			w.cond.Broadcast()
 		}
 	}
-}
-
-// assemble collects the first job's definition (w.mu held, released
-// meanwhile). The walk reads only records made before the job was, which
-// nothing writes into but walks.
-func (w *warmer) assemble() {
-	job := w.jobs[0]
-	w.jobs = w.jobs[1:]
-	w.assembling = true
-	w.mu.Unlock()
-	def, err := w.m.define(context.Background(), &pb.Definition{Source: &pb.Source{}}, job.root, job.out)
-	w.mu.Lock()
-	w.assembling = false
-	if err == nil {
-		if w.m.pre == nil {
-			w.m.pre = map[llb.Output]*pb.Definition{}
-		}
-		w.m.pre[job.out] = def
-	}
-	w.cond.Broadcast()
 }
 
 // record records a marshalled vertex, whose inputs are (w.mu held), as
