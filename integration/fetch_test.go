@@ -8,9 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stagebuild/stagebuild/testenv"
 )
 
 // A url: copy is fetched by the daemon from a server on loopback, checked
@@ -82,5 +85,35 @@ stages:
 		if !sb.Files[f] || !df.Files[f] {
 			t.Errorf("%s: in the stagebuild image %t, in the Dockerfile's %t", f, sb.Files[f], df.Files[f])
 		}
+	}
+}
+
+// Per-platform url: copies in a multi-platform build: each platform's image
+// holds its own variant's file, fetched by the daemon from loopback.
+func TestFetchPerPlatform(t *testing.T) {
+	t.Parallel()
+	bodies := map[string]string{"amd64": "amd64 " + randomID() + "\n", "arm64": "arm64 " + randomID() + "\n"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, bodies[strings.TrimPrefix(r.URL.Path, "/")])
+	}))
+	t.Cleanup(srv.Close)
+	sum := func(s string) string { d := sha256.Sum256([]byte(s)); return "sha256:" + hex.EncodeToString(d[:]) }
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "stagebuild.yaml"), fmt.Sprintf(`version: 1
+stages:
+  app:
+    from: busybox-multiarch:latest
+    copy:
+      - {url: "%s/amd64", checksum: %s, platform: linux/amd64, to: /etc/variant.txt, chmod: 644}
+      - {url: "%s/arm64", checksum: %s, platform: linux/arm64, to: /etc/variant.txt, chmod: 644}
+`, srv.URL, sum(bodies["amd64"]), srv.URL, sum(bodies["arm64"])))
+	stagebuild(t, dir, "build", "--target", "app", "--progress", "plain", "--platform", "linux/amd64,linux/arm64",
+		"-o", "type=oci,dest=app.tar").mustSucceed(t)
+	got, err := testenv.ReadOCIPlatformFile(filepath.Join(dir, "app.tar"), "/etc/variant.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"linux/amd64": bodies["amd64"], "linux/arm64": bodies["arm64"]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("/etc/variant.txt per platform = %q, want %q", got, want)
 	}
 }
