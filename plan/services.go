@@ -134,31 +134,43 @@ func planService(p *pipeline.Pipeline, s *pipeline.Service, ps *patterns) Servic
 // orderForServices orders the stages so that each comes after its base and,
 // for a gate, after the stages its services run: the gate's test mounts them.
 func orderForServices(plan *Plan) []Stage {
-	out := make([]Stage, 0, len(plan.Stages))
-	byName := make(map[string]*Stage, len(plan.Stages))
+	byName := make(map[string]int, len(plan.Stages))
 	for i := range plan.Stages {
 		if _, dup := byName[plan.Stages[i].Name]; !dup {
-			byName[plan.Stages[i].Name] = &plan.Stages[i] // the first, as Plan.Stage finds
+			byName[plan.Stages[i].Name] = i // the first, as Plan.Stage finds
 		}
 	}
-	done := map[string]bool{}
+	order := make([]int, 0, len(plan.Stages))
+	done := make([]bool, len(plan.Stages))
 	var visit func(name string)
 	visit = func(name string) {
-		st := byName[name]
-		if st == nil || done[name] {
+		i, ok := byName[name]
+		if !ok || done[i] {
 			return
 		}
-		done[name] = true
+		done[i] = true
+		st := &plan.Stages[i]
 		visit(st.Base.Stage)
 		for _, svc := range st.Services {
 			if s := plan.Service(svc); s != nil {
 				visit(s.Stage)
 			}
 		}
-		out = append(out, *st)
+		order = append(order, i)
 	}
 	for _, st := range plan.Stages {
 		visit(st.Name)
+	}
+	moved := len(order) != len(plan.Stages)
+	for i, j := range order {
+		moved = moved || i != j
+	}
+	if !moved && plan.Stages != nil {
+		return plan.Stages // already in order, as most plans are
+	}
+	out := make([]Stage, len(order))
+	for i, j := range order {
+		out[i] = plan.Stages[j]
 	}
 	return out
 }
