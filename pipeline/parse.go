@@ -38,8 +38,8 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // Parse parses and validates pipeline text. file names the text in errors.
 func Parse(file string, data []byte, args map[string]string) (*Pipeline, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	doc, err := parseYAML(data)
+	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		pos := Pos{file, 1, 1}
 		if m := yamlLineErr.FindStringSubmatch(err.Error()); m != nil {
