@@ -207,6 +207,12 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 					st = test(st, ps, step, name, opts.RerunTests || len(nocache) > 0, gen, binds)
 					break
 				}
+				if len(g.exec) == 0 && !opts.llbOps {
+					if ran, ok := plainRun(st, step, name, len(nocache) > 0, env, cfg, opts.Platform); ok {
+						st = ran
+						break
+					}
+				}
 				st = st.Run(append(append(runOptions(step, name, binds), g.exec...), constraints(nocache)...)...).Root()
 			default:
 				return nil, fmt.Errorf("stage %s: unknown step kind %q", ps.Name, step.Kind)

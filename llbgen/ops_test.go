@@ -196,6 +196,9 @@ func TestOwnOpsAsLLB(t *testing.T) {
 			if contextCopies(pl) && (own["source"] == 0 || own["copy"] == 0) {
 				t.Errorf("llbgen's own ops in the graph: %v", own)
 			}
+			if plainRuns(pl, tc.opts) && own["run"] == 0 {
+				t.Errorf("no run step of llbgen's own in the graph: %v", own)
+			}
 		})
 	}
 }
@@ -212,6 +215,8 @@ func ownOps(v llb.Vertex, seen map[llb.Vertex]bool, own map[string]int) {
 		own["source"]++
 	case *copyOp:
 		own["copy"]++
+	case *runOp:
+		own["run"]++
 	}
 	for _, in := range v.Inputs() {
 		ownOps(in.Vertex(context.Background(), nil), seen, own)
@@ -223,6 +228,22 @@ func contextCopies(pl *plan.Plan) bool {
 	for _, ps := range pl.Stages {
 		for _, s := range ps.Steps {
 			if s.Kind == plan.StepCopy && s.From == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plainRuns says whether a plan has run steps that runOp makes under
+// opts: with no other mount than caches, and no CA or proxy settings.
+func plainRuns(pl *plan.Plan, opts Options) bool {
+	if len(execOptions(opts)) > 0 {
+		return false
+	}
+	for _, ps := range pl.Stages {
+		for _, s := range ps.Steps {
+			if s.Kind == plan.StepRun && len(s.Secrets)+len(s.SSH)+len(s.BindMounts) == 0 {
 				return true
 			}
 		}
