@@ -89,6 +89,9 @@ type Stage struct {
 	Reports *llb.State
 	exec    []llb.RunOption // the graph's execOptions, for its test
 	env     []string        // its run steps' env, in BuildKit's order (execEnv)
+	// runEnv is env when it is also as llb lists it (envArray): each
+	// variable once, with a value; nil otherwise.
+	runEnv []string
 	// services are the test's run options for its services (services.go).
 	services []llb.RunOption
 	// frontendEnv: the services env comes in ServicesEnvProxyVar.
@@ -147,12 +150,23 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 			cfg.Created = &created
 		}
 		env, origin, stepped := cfg.Config.Env, st, false
+		var runEnv []string // env as llb lists it (envArray), when it is env itself
 		if parent := g.stages[ps.Base.Stage]; parent != nil {
 			env, origin, stepped = execEnv(parent.env, parent.Config, cfg), parent.origin, parent.stepped
+			// execEnv names each variable once when the parent's env did
+			// and every variable set has a value.
+			if parent.runEnv != nil && allVars(cfg.Config.Env) {
+				runEnv = env
+			}
+		} else if arr := envArray(env); slices.Equal(arr, env) {
+			runEnv = env
 		}
 		st = stageState(st.Output(), opts.Platform, env, cfg)
 		total := len(ps.Steps)
-		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, env: env, exec: g.exec, origin: origin, stepped: stepped}
+		gen := &Stage{Name: ps.Name, Gate: ps.Gate, Config: cfg, env: env, runEnv: runEnv, exec: g.exec, origin: origin, stepped: stepped}
+		if runEnv == nil {
+			runEnv = envArray(env)
+		}
 		if gen.services, err = g.serviceOptions(ps); err != nil {
 			return nil, err
 		}
@@ -208,7 +222,7 @@ func Generate(pl *plan.Plan, opts Options) (*Graph, error) {
 					break
 				}
 				if len(g.exec) == 0 && !opts.llbOps {
-					if ran, ok := plainRun(st, step, name, len(nocache) > 0, env, cfg, opts.Platform); ok {
+					if ran, ok := plainRun(st, step, name, len(nocache) > 0, runEnv, cfg, opts.Platform); ok {
 						st = ran
 						break
 					}

@@ -112,6 +112,11 @@ func TestOwnOpsAsLLB(t *testing.T) {
 	base := ocispecs.Image{Platform: amd64}
 	base.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
 	bases := map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: base}}
+	// A base image whose config lists a variable twice and an entry
+	// that sets none: llb's env list keeps the last and gives it "=".
+	odd := ocispecs.Image{Platform: amd64}
+	odd.Config.Env = []string{"PATH=/usr/bin:/bin", "A=1", "NOVAL", "A=2", "B=x=y"}
+	oddBases := map[string]BaseImage{"python:3.11-slim-bookworm": {Ref: pinned, Config: odd}}
 	seed, err := pipeline.Load("testdata/seed000.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +147,9 @@ func TestOwnOpsAsLLB(t *testing.T) {
 			RerunTests: true, NoCacheStages: []string{"deps"}, Pull: true}, []string{"service"}, nil},
 		{"seed000 frontend", seed, seed000Context, Options{Bases: bases, SessionID: "sess", CAFile: []byte("pem"), NoCache: true}, []string{"service"}, nil},
 		{"every step", ops, fstest.MapFS{}, Options{Bases: bases, LocalUniqueID: "u2"}, []string{"app"}, nil},
+		{"every step, odd base env", ops, fstest.MapFS{}, Options{Bases: oddBases, LocalUniqueID: "u4"}, []string{"app"}, nil},
+		{"bench, odd base env", bench, fstest.MapFS{}, Options{Bases: oddBases, LocalUniqueID: "u5"}, []string{"service"},
+			[]string{"c000", "c001", "c050", "t000 result"}},
 		{"every step frontend", ops, fstest.MapFS{}, Options{Bases: bases, SessionID: "s"}, []string{"app"}, nil},
 		{"services", svc, fstest.MapFS{}, Options{LocalUniqueID: "u3"}, nil, nil},
 		// llb's marshal of each of the bench's thousand states takes

@@ -43,7 +43,8 @@ type runOp struct {
 
 // plainRun returns st run with the step's args and cache mounts as
 // st.Run would, when the step is a plain one (runOp) and st's values are
-// those stageState set for env and cfg; ok is false otherwise.
+// those stageState set for cfg and an env that llb lists as env
+// (envArray); ok is false otherwise.
 func plainRun(st llb.State, step plan.Step, name string, ignore bool, env []string, cfg ocispecs.Image, platform ocispecs.Platform) (llb.State, bool) {
 	if len(step.Secrets) > 0 || len(step.SSH) > 0 || len(step.BindMounts) > 0 || len(step.Args) == 0 {
 		return llb.State{}, false
@@ -68,7 +69,7 @@ func plainRun(st llb.State, step plan.Step, name string, ignore bool, env []stri
 	if !path.IsAbs(dir) {
 		dir = path.Join("/", dir) // as llb.Dir over NewState's "/"
 	}
-	op := &runOp{base: st.Output(), args: args, env: envArray(env), cwd: dir, user: cfg.Config.User,
+	op := &runOp{base: st.Output(), args: args, env: env, cwd: dir, user: cfg.Config.User,
 		platform: platform, caches: caches, ignore: ignore, name: name}
 	return st.WithOutput(op), true
 }
@@ -96,6 +97,16 @@ func envArray(env []string) []string {
 
 // Validate, Marshal, Output and Inputs make it an llb.Vertex; ToInput and
 // Vertex its root mount's output.
+// allVars says whether every entry of env sets a variable (has "=").
+func allVars(env []string) bool {
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			return false
+		}
+	}
+	return true
+}
+
 func (op *runOp) Validate(context.Context, *llb.Constraints) error { return nil }
 func (op *runOp) Output() llb.Output                               { return op }
 
