@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -38,9 +39,10 @@ import (
 // those at or left of their mapping's column), so any construct that would
 // carry on past a run's end is a quoted scalar or a flow collection, which
 // a piece that ends in it fails to parse. Anchors are per piece: an alias
-// to an anchor in another piece fails to parse too. Each piece is preceded
-// by as many empty lines as the text before it, so lines and columns are
-// the file's.
+// to an anchor in another piece fails to parse too. A run starts at the
+// start of a line, so its columns are the file's, and its lines are moved
+// down by the lines before it; the rest of the file keeps the entries'
+// lines, empty, so its lines are the file's too.
 
 // splitMin is the size from which a pipeline is parsed in pieces.
 var splitMin = 32 << 10
@@ -66,14 +68,18 @@ type stagesBlock struct {
 	lines   []int // offset of each line's start, and len(data)
 }
 
-// parseSplit parses data in up to pieces runs of stage entries and the rest
-// of the file, side by side, or returns nil when it cannot (see above).
-func parseSplit(data []byte, pieces int) *yaml.Node {
+// parseSplit parses data in runs of stage entries and the rest of the file,
+// on up to workers goroutines, or returns nil when it cannot (see above).
+// There are several runs per worker, each taken by the first worker free:
+// on a busy machine, a worker whose thread waits for a core holds up one
+// small run, not half the file.
+func parseSplit(data []byte, workers int) *yaml.Node {
 	b := findStages(data)
 	if b == nil || len(b.entries) < 2 {
 		return nil
 	}
 	// Runs of entries of about equal size.
+	pieces := 4 * workers
 	runs := make([][2]int, 0, pieces) // first entry, entry after the last
 	size := b.lines[b.end] - b.lines[b.entries[0]]
 	first := 0
@@ -85,17 +91,22 @@ func parseSplit(data []byte, pieces int) *yaml.Node {
 	}
 
 	docs := make([]*yaml.Node, len(runs))
-	var rest *yaml.Node
+	var next atomic.Int32
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < len(runs); i = int(next.Add(1)) - 1 {
+			docs[i] = b.parseRun(data, runs[i])
+		}
+	}
 	var wg sync.WaitGroup
-	for i := 1; i < len(runs); i++ {
+	for range min(workers, len(runs)) - 1 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			docs[i] = b.parseRun(data, runs[i])
+			work()
 		}()
 	}
-	rest = b.parseRest(data)
-	docs[0] = b.parseRun(data, runs[0])
+	rest := b.parseRest(data)
+	work()
 	wg.Wait()
 	if rest == nil {
 		return nil
@@ -195,16 +206,12 @@ func (b *stagesBlock) parseRun(data []byte, run [2]int) *yaml.Node {
 	if run[1] < len(b.entries) {
 		to = b.entries[run[1]]
 	}
-	text := make([]byte, from, from+b.lines[to]-b.lines[from])
-	for i := range text {
-		text[i] = '\n'
-	}
-	text = append(text, data[b.lines[from]:b.lines[to]]...)
-	doc := parsePiece(text)
+	doc := parsePiece(data[b.lines[from]:b.lines[to]])
 	if doc == nil {
 		return nil
 	}
 	m := doc.Content[0]
+	shiftLines(m, from)
 	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) != 2*(run[1]-run[0]) {
 		return nil
 	}
@@ -214,6 +221,16 @@ func (b *stagesBlock) parseRun(data []byte, run [2]int) *yaml.Node {
 		}
 	}
 	return m
+}
+
+// shiftLines moves n and the nodes under it down by lines: a run is parsed
+// from its first line, which is line lines+1 of the file. (Each node is in
+// one Content: an alias is a node of its own.)
+func shiftLines(n *yaml.Node, lines int) {
+	n.Line += lines
+	for _, c := range n.Content {
+		shiftLines(c, lines)
+	}
 }
 
 // parseRest parses the file with the entries' lines left empty, and returns
