@@ -78,7 +78,8 @@ func isManifestCopy(src string) bool {
 // defeats caching. Recognised installs get their cache mounts.
 func orderStage(s *pipeline.Stage, st *Stage) []string {
 	declared := cacheMounts(s)
-	var manifests, sources, runs []Step
+	var manifests, runs []Step
+	sources := make([]Step, 0, len(s.Copy))
 	fromStage := false // a copy from a stage is never moved after the runs
 	for _, c := range s.Copy {
 		if c.URL.Value != "" { // fetches read no context: first, in file order
