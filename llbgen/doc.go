@@ -10,5 +10,9 @@
 // while the stages are still being generated (warm.go), and gives each
 // definition in its wire form (*pb.Definition) with metadata entries shared
 // between definitions. Each stage starts a state value chain of its own
-// (config.go), so generation stays linear in the pipeline's size.
+// (config.go), so generation stays linear in the pipeline's size. The
+// most frequent ops (context sources, copies, run steps with no mount but
+// caches) are llbgen's own llb.Vertex types (local.go, copyop.go,
+// runop.go), built and encoded directly; ops_test.go holds every
+// definition byte-identical to what llb's own constructors give.
 package llbgen
