@@ -23,10 +23,9 @@ type contextSources struct {
 	hint    string
 	session string
 	bySrc   map[string]llb.State
-	// excludes is the plan's excludes in the JSON form of a source's
-	// attribute, marshalled once for every source rather than once per
-	// source ("-" for none, "" before the first source).
-	excludes string
+	// common is what every source shares, the plan's excludes
+	// marshalled once for all (nil before the first source).
+	common *localCommon
 	// llbOps makes the sources with llb.Local (Options.llbOps).
 	llbOps bool
 }
@@ -41,17 +40,38 @@ func (c *contextSources) forCopy(src string) llb.State {
 	if st, ok := c.bySrc[src]; ok {
 		return st
 	}
-	if c.excludes == "" {
-		c.excludes = "-"
+	if c.common == nil {
+		c.common = &localCommon{hint: c.hint, session: c.session}
 		if ex := c.pl.Context.Excludes; len(ex) > 0 {
 			dt, _ := json.Marshal(ex) // as llb.ExcludePatterns: empty on error
-			c.excludes = string(dt)
+			c.common.excludes = string(dt)
 		}
 	}
+	var st llb.State
+	if c.llbOps {
+		st = llbLocal(c.common.attrs(src), "[context] "+src)
+	} else {
+		// The attributes are made when it is marshalled, beside the
+		// generation (warm.go).
+		st = llb.NewState(&localSource{name: ContextName, src: src, common: c.common})
+	}
+	c.bySrc[src] = st
+	return st
+}
+
+// localCommon is what the context's sources share: the shared key hint's
+// prefix, the excludes in their JSON form and the session.
+type localCommon struct {
+	hint, excludes, session string
+}
+
+// attrs are the attributes of the source of src but local.unique: as
+// llb.Local sets them for the options forCopy used to give it.
+func (lc *localCommon) attrs(src string) map[string]string {
 	sum := sha256.Sum256([]byte(src))
-	attrs := map[string]string{pb.AttrSharedKeyHint: c.hint + ":" + hex.EncodeToString(sum[:6])}
-	if c.excludes != "-" && c.excludes != "" {
-		attrs[pb.AttrExcludePatterns] = c.excludes
+	attrs := map[string]string{pb.AttrSharedKeyHint: lc.hint + ":" + hex.EncodeToString(sum[:6])}
+	if lc.excludes != "" {
+		attrs[pb.AttrExcludePatterns] = lc.excludes
 	}
 	if src != "." {
 		// fsutil's include pattern "." matches nothing: the whole
@@ -59,21 +79,14 @@ func (c *contextSources) forCopy(src string) llb.State {
 		dt, _ := json.Marshal([]string{src})
 		attrs[pb.AttrIncludePatterns] = string(dt)
 	}
-	if c.session != "" {
-		attrs[pb.AttrLocalSessionID] = c.session
+	if lc.session != "" {
+		attrs[pb.AttrLocalSessionID] = lc.session
 	}
-	var st llb.State
-	if c.llbOps {
-		st = llbLocal(attrs, "[context] "+src)
-	} else {
-		st = newLocal(ContextName, attrs, "[context] "+src)
-	}
-	c.bySrc[src] = st
-	return st
+	return attrs
 }
 
 // llbLocal is llb.Local's state for the attributes forCopy sets: what
-// newLocal must give (Options.llbOps).
+// localSource must give (Options.llbOps).
 func llbLocal(attrs map[string]string, name string) llb.State {
 	opts := []llb.LocalOption{llb.SharedKeyHint(attrs[pb.AttrSharedKeyHint]), llb.WithCustomName(name)}
 	if ex, ok := attrs[pb.AttrExcludePatterns]; ok {

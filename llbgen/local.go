@@ -16,31 +16,21 @@ import (
 // localSource is a local source op: the op and metadata llb.Local gives
 // with the options contextSources sets (a session or the constraints'
 // unique ID, include and exclude patterns, a shared key hint, a custom
-// name), built and marshalled directly. A pipeline has one per copied
-// path, hundreds in a large one; llb's State, options and generic
-// marshalling cost several times the op's own encoding and hash.
-// TestLocalSourceAsLLB holds it to llb.Local's bytes and metadata.
+// name), built and marshalled directly, its attributes only when it is
+// marshalled. A pipeline has one per copied path, hundreds in a large
+// one; llb's State, options and generic marshalling cost several times
+// the op's own encoding and hash. TestOwnOpsAsLLB holds it to
+// llb.Local's bytes and metadata.
 type localSource struct {
-	name string
-	// attrs are the op's attributes but the unique ID, which comes from
-	// the constraints at marshal time when there is no session.
-	attrs   map[string]string
-	session bool
-	custom  string // the vertex's custom name
+	name   string // the local's name
+	src    string // the path copied
+	common *localCommon
 
 	mu   sync.Mutex
 	c    *llb.Constraints // the constraints of the last marshal
 	dgst digest.Digest
 	dt   []byte
 	meta *pb.OpMetadata
-}
-
-// newLocal is llb.Local(name, ...) with the given attributes (without
-// local.unique) and custom name, as a state.
-func newLocal(name string, attrs map[string]string, custom string) llb.State {
-	_, session := attrs[pb.AttrLocalSessionID]
-	s := &localSource{name: name, attrs: attrs, session: session, custom: custom}
-	return llb.NewState(s)
 }
 
 // Validate, Marshal, Output and Inputs make it an llb.Vertex; ToInput and
@@ -70,17 +60,18 @@ func (s *localSource) Marshal(_ context.Context, c *llb.Constraints) (digest.Dig
 		return s.dgst, s.dt, s.meta, nil, nil
 	}
 	type kv struct{ k, v string }
-	attrs := make([]kv, 0, len(s.attrs)+1)
-	for k, v := range s.attrs {
+	m := s.common.attrs(s.src)
+	attrs := make([]kv, 0, len(m)+1)
+	for k, v := range m {
 		attrs = append(attrs, kv{k, v})
 	}
 	caps := map[string]bool{string(pb.CapSourceLocal): true}
-	for k := range s.attrs {
+	for k := range m {
 		if cp, ok := localAttrCaps[k]; ok {
 			caps[string(cp)] = true
 		}
 	}
-	if !s.session {
+	if s.common.session == "" {
 		attrs = append(attrs, kv{pb.AttrLocalUniqueID, c.LocalUniqueID})
 		caps[string(pb.CapSourceLocalUnique)] = true
 	}
@@ -113,7 +104,7 @@ func (s *localSource) Marshal(_ context.Context, c *llb.Constraints) (digest.Dig
 	dt = protowire.AppendTag(dt, 3, protowire.BytesType)
 	dt = protowire.AppendBytes(dt, src)
 	s.c, s.dt, s.dgst = c, dt, sha256Digest(dt)
-	s.meta = &pb.OpMetadata{Caps: caps, Description: map[string]string{"llb.customname": s.custom}}
+	s.meta = &pb.OpMetadata{Caps: caps, Description: map[string]string{"llb.customname": "[context] " + s.src}}
 	return s.dgst, s.dt, s.meta, nil, nil
 }
 
