@@ -246,7 +246,7 @@ func (ps *parser) top(root *yaml.Node) error {
 }
 
 // envName matches an env var or arg name: ^[A-Za-z_][A-Za-z0-9_]*$.
-var envName = nameSpec{first: "_", rest: "_", upper: true}
+var envName = nameSpec{first: "_", rest: "0123456789_", upper: true}
 
 // stageName matches a stage name: ^[a-z0-9][a-z0-9_-]*$.
 var stageName = nameSpec{first: "0123456789", rest: "0123456789_-"}

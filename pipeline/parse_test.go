@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -281,6 +283,50 @@ func TestSuggest(t *testing.T) {
 	for name, want := range map[string]string{"dep": "deps", "servcie": "service", "SERVICE": "service", "web": "", "dp": ""} {
 		if got := Suggest(name, cands); got != want {
 			t.Errorf("Suggest(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestDuplicatesInLargeMappings: past smallMapping keys, pairs finds
+// duplicates through a map, with the same errors.
+func TestDuplicatesInLargeMappings(t *testing.T) {
+	var stages, env strings.Builder
+	stages.WriteString("stages:\n")
+	env.WriteString("stages:\n  a:\n    from: busybox:latest\n    env:\n")
+	for i := range 20 {
+		fmt.Fprintf(&stages, "  s%d: {from: busybox:latest}\n", i)
+		fmt.Fprintf(&env, "      V%d: x\n", i)
+	}
+	stages.WriteString("  s3: {from: busybox:latest}\n")
+	env.WriteString("      V3: y\n")
+	for _, c := range []struct{ data, want string }{
+		{stages.String(), `p.yaml:22:3: duplicate stage "s3" (first declared at 5:3; rename one of them)`},
+		{env.String(), `p.yaml:25:7: duplicate key "V3" in env of stage "a" (first set at 8:7)`},
+	} {
+		_, err := Parse("p.yaml", []byte(c.data), nil)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("Parse: %v, want %s", err, c.want)
+		}
+	}
+}
+
+// TestNameSpecs: envName and stageName match what their regular
+// expressions match.
+func TestNameSpecs(t *testing.T) {
+	res := map[string]*regexp.Regexp{
+		"env":   regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`),
+		"stage": regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`),
+	}
+	specs := map[string]nameSpec{"env": envName, "stage": stageName}
+	words := []string{"", "a", "A", "_", "0", "-", "V0", "PYTHON3_PATH", "a-b", "a_b", "0a", "_0", "-a", "a b", "é", "aé", "a\n", "Z9", "z-9_"}
+	for c := 0; c < 128; c++ {
+		words = append(words, string(rune(c)), "a"+string(rune(c)), string(rune(c))+"a")
+	}
+	for name, re := range res {
+		for _, w := range words {
+			if got, want := specs[name].MatchString(w), re.MatchString(w); got != want {
+				t.Errorf("%s name %q: %v, want %v", name, w, got, want)
+			}
 		}
 	}
 }
