@@ -117,6 +117,18 @@ func (t *trace) top(n int) []vertexTime {
 	return topVertices(all, n)
 }
 
+// prefixTime sums the durations of the vertices whose name starts with
+// prefix.
+func (t *trace) prefixTime(prefix string) time.Duration {
+	var sum time.Duration
+	for _, v := range t.vertexes {
+		if strings.HasPrefix(v.name, prefix) {
+			sum += v.duration()
+		}
+	}
+	return sum
+}
+
 func topVertices(all []vertexTime, n int) []vertexTime {
 	sort.SliceStable(all, func(i, j int) bool { return all[i].D > all[j].D })
 	if len(all) > n {

@@ -46,6 +46,9 @@ type result struct {
 	FrontendStart time.Duration
 	// Kinds is the vertex time by kind (kinds.go).
 	Kinds map[string]time.Duration
+	// UV is the summed time of S's uv stage steps ("[uv N/M] …": the
+	// fetched wheel's copy and its extraction, which run after the pull).
+	UV time.Duration
 }
 
 // runner runs the tools against the harness's daemon.
@@ -157,6 +160,7 @@ func (r *runner) invoke(ctx context.Context, argv ...string) (result, error) {
 	res.Stats = t.stats()
 	res.Top = t.top(3)
 	res.Kinds = t.kinds()
+	res.UV = t.prefixTime("[uv ")
 	if first, last := t.span(); !first.IsZero() && !last.IsZero() {
 		res.Startup, res.Tail = first.Sub(start), end.Sub(last)
 	}

@@ -199,15 +199,11 @@ func coldLever(m measured, s, b1 float64) string {
 	pullS, pullB1 := m.kindMedians(toolS)["pull"], m.kindMedians(toolB1)["pull"]
 	note := fmt.Sprintf("Why: both tools first pull the base image (S %s, B1 %s, median vertex time); S cannot shorten it, and it is %.0f%% of B1's time. "+
 		"Without it S/B1 would be %.2f.", secs(pullS), secs(pullB1), 100*pullB1/b1, (s-pullS)/max(b1-pullB1, 0.001))
-	var uv float64
-	for _, t := range m.medianRun(toolS).Top {
-		if strings.HasPrefix(t.Name, "[uv ") {
-			uv = max(uv, t.D.Seconds())
-		}
-	}
-	if uv > 0 {
-		note += fmt.Sprintf(" Next lever: the uv stage's fetch (%s in S's median run) starts only after the pull, and the installs wait for it. "+
-			"Fetching the uv wheel as a checksummed HTTP source (one per architecture) would run it beside the pull, leaving only its extraction after it.", secs(uv))
+	if uv := m.medianRun(toolS).UV; uv > 0 {
+		note += fmt.Sprintf(" Next lever: uv's wheel is fetched beside the pull, but the uv stage still copies it onto the base image and extracts "+
+			"its binary after the pull (%s in S's median run; the copy shares the base's first use with deps' first copy), and every run step "+
+			"of deps, its venv's too, waits for the uv mount. Extracting uv without the base image, or letting the steps that do not use uv "+
+			"start before it is ready, would take it off the installs' path.", secs(uv.Seconds()))
 	}
 	return note
 }
