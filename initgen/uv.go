@@ -29,6 +29,10 @@ const (
 	// UVMount is where deps and test_deps see the uv stage's /uv.
 	UVMount = "/opt/uv"
 	UVCache = "/root/.cache/uv"
+	// UnzipImage is what the uv stage unpacks uv's wheel in: not the base
+	// image, whose pull takes seconds on a cold build, but a small image
+	// pulled beside it, so uv is ready by the time the base image is.
+	UnzipImage = "busybox:1.37"
 )
 
 // uvFlags are what every generated uv install passes: the system CA store
@@ -94,12 +98,13 @@ func (p *Project) uvStage(w *writer) {
 		return
 	}
 	w.line(2, "uv:", "the installer: mounted into deps and test_deps, never in an image")
-	w.line(4, "from: ${PYTHON_IMAGE}", "")
+	w.line(4, "from: "+UnzipImage, "")
 	w.comment(4, "uv "+UVVersion+"'s wheel from PyPI for the build's platform, fetched by the")
 	w.comment(4, "daemon while it pulls the base image and checked against its sha256;")
-	w.comment(4, "only its binary is kept, as /uv/uv. `stagebuild init --installer pip`")
-	w.comment(4, "writes a pipeline without uv (for an index or network uv cannot use: uv")
-	w.comment(4, "reads no pip.conf or PIP_* settings).")
+	w.comment(4, "busybox's unzip (a 2 MB image, pulled beside the base) keeps only its")
+	w.comment(4, "binary, as /uv/uv, so uv is ready when the base image is.")
+	w.comment(4, "`stagebuild init --installer pip` writes a pipeline without uv (for an")
+	w.comment(4, "index or network uv cannot use: uv reads no pip.conf or PIP_* settings).")
 	w.line(4, "copy:", "")
 	for _, whl := range uvWheels {
 		w.line(6, "- url: "+whl.URL, "")
@@ -107,14 +112,7 @@ func (p *Project) uvStage(w *writer) {
 		w.line(8, "platform: "+whl.Platform, "")
 		w.line(8, "to: "+UVWheel, "")
 	}
-	w.line(4, "run: >-", "")
-	for _, l := range []string{
-		`python -c "import zipfile; z = zipfile.ZipFile('` + UVWheel + `');`,
-		`m = [i for i in z.infolist() if i.filename.endswith('.data/scripts/uv')][0];`,
-		`m.filename = 'uv'; z.extract(m, '/uv')" && chmod 0755 /uv/uv`,
-	} {
-		w.line(6, l, "")
-	}
+	w.line(4, "run: mkdir /uv && unzip -p "+UVWheel+" uv-"+UVVersion+".data/scripts/uv > /uv/uv && test -s /uv/uv && chmod 0755 /uv/uv", "")
 	w.blank()
 }
 

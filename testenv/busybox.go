@@ -20,8 +20,9 @@ type busyboxRecipe struct {
 	Layout        string
 }
 
-// busyboxImage is library/busybox:latest: the host's static busybox with a
-// symlink per applet in /bin.
+// busyboxImage is library/busybox:latest, also tagged 1.37 (the tag the uv
+// stage that stagebuild init writes unpacks uv's wheel in): the host's
+// static busybox with a symlink per applet in /bin.
 func busyboxImage() (imageSpec, error) {
 	b, err := os.ReadFile(busyboxPath)
 	if err != nil {
@@ -35,7 +36,7 @@ func busyboxImage() (imageSpec, error) {
 	return imageSpec{
 		name:   "busybox",
 		repo:   "library/busybox",
-		tags:   []string{"latest"},
+		tags:   []string{"latest", "1.37"},
 		recipe: r,
 		config: v1.Config{Env: []string{basePath}, Cmd: []string{"sh"}},
 		build: func(ctx context.Context, p *progress, _ string, w io.Writer) error {
