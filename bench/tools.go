@@ -47,7 +47,7 @@ type result struct {
 	// Kinds is the vertex time by kind (kinds.go).
 	Kinds map[string]time.Duration
 	// UV is the summed time of S's uv stage steps ("[uv N/M] …": the
-	// fetched wheel's copy and its extraction, which run after the pull).
+	// fetched wheel's copy and its extraction, beside the base image pull).
 	UV time.Duration
 }
 

@@ -200,10 +200,10 @@ func coldLever(m measured, s, b1 float64) string {
 	note := fmt.Sprintf("Why: both tools first pull the base image (S %s, B1 %s, median vertex time); S cannot shorten it, and it is %.0f%% of B1's time. "+
 		"Without it S/B1 would be %.2f.", secs(pullS), secs(pullB1), 100*pullB1/b1, (s-pullS)/max(b1-pullB1, 0.001))
 	if uv := m.medianRun(toolS).UV; uv > 0 {
-		note += fmt.Sprintf(" Next lever: uv's wheel is fetched beside the pull, but the uv stage still copies it onto the base image and extracts "+
-			"its binary after the pull (%s in S's median run; the copy shares the base's first use with deps' first copy), and every run step "+
-			"of deps, its venv's too, waits for the uv mount. Extracting uv without the base image, or letting the steps that do not use uv "+
-			"start before it is ready, would take it off the installs' path.", secs(uv.Seconds()))
+		note += fmt.Sprintf(" The uv stage (%s of steps in S's median run) runs in a small image beside the pull, so uv is ready when the base is.", secs(uv.Seconds()))
 	}
+	note += fmt.Sprintf(" Next lever: after the pull S runs its steps (%s of run-step time, median) one stage after another: deps, then test_deps, then the tests. "+
+		"Installing the test deps beside the deps where a lock makes them independent (--no-deps per group into separate layers, then merged) would take test_deps off the path.",
+		secs(m.kindMedians(toolS)["run"]))
 	return note
 }
