@@ -41,6 +41,13 @@ const (
 	// FROM docker.io/...". BuildKit marks it cached only sometimes; one whose
 	// only status is "resolve <ref>" pulled nothing and counts as cached.
 	imageMarker = " FROM "
+	// fetchPrefix is a url: copy's HTTP source ("[fetch] https://…").
+	// With a checksum BuildKit keys it by the checksum alone, so a warm
+	// build only looks its key up (microseconds, no request, no status)
+	// and does not mark it cached either; one that completed within
+	// fetchLookup fetched nothing and counts as cached.
+	fetchPrefix = "[fetch] "
+	fetchLookup = 20 * time.Millisecond
 )
 
 // vertex is one vertex's merged updates.
@@ -198,7 +205,8 @@ func (t *trace) stats() stats {
 		if !isStep(v.name) {
 			continue
 		}
-		cached := v.cached || (strings.Contains(v.name, imageMarker) && !v.pulled && v.err == "")
+		cached := v.cached || (strings.Contains(v.name, imageMarker) && !v.pulled && v.err == "") ||
+			(strings.HasPrefix(v.name, fetchPrefix) && v.completed != nil && v.duration() < fetchLookup && v.err == "")
 		executed := v.completed != nil && !cached
 		switch {
 		case cached:

@@ -21,6 +21,8 @@ func TestTraceStats(t *testing.T) {
 			{Digest: d("meta"), Name: "[internal] load metadata for docker.io/library/python", Started: at(0), Completed: at(5)},
 			{Digest: d("pip"), Name: "[deps 3/3] RUN pip install -r requirements.txt", Started: at(10)},
 			{Digest: d("copy"), Name: "[builder 1/1] COPY app app", Started: at(10), Completed: at(10), Cached: true},
+			{Digest: d("lookup"), Name: "[fetch] https://example.com/a.whl", Started: at(0), Completed: at(0)},
+			{Digest: d("get"), Name: "[fetch] https://example.com/b.whl", Started: at(0), Completed: at(250)},
 		}},
 		{
 			Vertexes: []*client.Vertex{{Digest: d("pip"), Name: "[deps 3/3] RUN pip install -r requirements.txt", Started: at(10), Completed: at(900)}},
@@ -47,10 +49,11 @@ func TestTraceStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := tr.stats()
-	// Executed: pip and pytest. Cached: the copy, and FROM, which only
-	// resolved its digest. Not steps: the context and the metadata load.
-	if s.Executed != 2 || s.Cached != 2 {
-		t.Errorf("executed/cached = %d/%d (%q), want 2/2", s.Executed, s.Cached, s.ExecutedNames)
+	// Executed: pip, pytest and the fetch that took 250 ms. Cached: the
+	// copy, FROM, which only resolved its digest, and the fetch that only
+	// looked its checksum up. Not steps: the context and the metadata load.
+	if s.Executed != 3 || s.Cached != 3 {
+		t.Errorf("executed/cached = %d/%d (%q), want 3/3", s.Executed, s.Cached, s.ExecutedNames)
 	}
 	if s.DepsExecuted != 1 || s.DepsCached != 1 {
 		t.Errorf("deps executed/cached = %d/%d, want 1/1", s.DepsExecuted, s.DepsCached)

@@ -162,7 +162,8 @@ const methodText = `- **Steps** are counted from the rawjson progress (one Build
 	"`load build definition`, `load .dockerignore`, `resolve image config`, `exporting` or `sending tarball` (frontend loads, " +
 	"metadata, the context transfer and the exporter). An image source (name contains ` FROM `) with no layer " +
 	"download or extraction status (`sha256:…`, `extracting …`) pulled nothing and counts as cached (BuildKit marks such a vertex " +
-	"cached only sometimes).\n" +
+	"cached only sometimes). Likewise a url: copy's source (`[fetch] …`) that completed within 20 ms only looked up its " +
+	"checksum-keyed cache entry (BuildKit sends no request for it then) and counts as cached.\n" +
 	"- **deps+test_deps** are the vertices whose name starts with `[deps ` / `[deps]` / `[test_deps ` (both tools name steps after their stage).\n" +
 	"- **pytest** is the duration (started → completed) of the executed vertex whose name contains `pytest`; " +
 	"*wall − pytest* is the median of the per-run differences.\n" +
