@@ -28,8 +28,14 @@ bin/buildctl: go.mod go.sum
 
 # Benchmarks stagebuild against buildctl + an equivalent Dockerfile on a
 # private buildkitd and writes BENCHMARKS.md. BENCHFLAGS="-runs 3 -scenarios noop".
+# Then the lockfile shape (the example as a uv project, -pipeline lock; its
+# flags in LOCKBENCHFLAGS), whose report goes to $(OUT)/BENCHMARKS-lock.md
+# and its "Lockfile shape" section into BENCHMARKS.md.
 bench: env build bin/buildctl
 	$(GO) run ./bench -o BENCHMARKS.md $(BENCHFLAGS)
+	mkdir -p $(OUT)
+	$(GO) run ./bench -pipeline lock -o $(OUT)/BENCHMARKS-lock.md $(LOCKBENCHFLAGS)
+	$(GO) run ./bench -merge $(OUT)/BENCHMARKS-lock.md -scenarios lock -o BENCHMARKS.md
 
 # Idempotent and cached: installs runc/debootstrap if missing, starts the
 # registry on 127.0.0.1:5100, builds and pushes the base images, installs the

@@ -6,6 +6,8 @@
 //	go run ./bench -runs 3 -scenarios noop,src-edit -keep
 //	go run ./bench -scenarios services -o /tmp/s.md          # one scenario, then
 //	go run ./bench -merge /tmp/s.md -scenarios services       # its section into BENCHMARKS.md
+//	go run ./bench -pipeline lock -o out/BENCHMARKS-lock.md   # the lockfile shape, then
+//	go run ./bench -merge out/BENCHMARKS-lock.md -scenarios lock   # (both in make bench)
 //
 // It owns these pieces:
 //   - daemon.go: a private buildkitd (bin/buildkitd, the testenv config, a
@@ -40,8 +42,15 @@
 //     against a host Postgres (Debian's postgresql-15, installed with apt
 //     when missing, run as the postgres user in a temp dir) that is up
 //     before the clock starts. It has a section of its own.
-//   - merge.go: -merge copies the sections of their own (services, llbgen)
-//     from one report into another, leaving the rest as it is.
+//   - lockshape.go, lockreport.go: the lockfile shape (-pipeline lock): the
+//     example as a uv project (a pyproject.toml from its requirements files,
+//     a uv.lock from a uv that pip installs into a temp venv, and the
+//     requirements files init generates from it, all made at setup and never
+//     committed), S on bench/python-service-lock.stagebuild.yaml against B1/B2
+//     on bench/python-service-lock.Dockerfile, scenarios cold, noop and
+//     src-edit; its report is one "## Lockfile shape" section.
+//   - merge.go: -merge copies the sections of their own (services, llbgen,
+//     lock) from one report into another, leaving the rest as it is.
 //
 // Vertex names are matched by substring so that renames in stagebuild or
 // the Dockerfile frontend do not break the harness: "pytest" (the test

@@ -40,25 +40,39 @@ func parseFlags() (options, error) {
 	flag.IntVar(&o.runs, "runs", 5, "timed runs per scenario and tool")
 	flag.StringVar(&names, "scenarios", "", "comma-separated scenarios to run (default all): cold,noop,src-edit,req-edit,noisy-context,failing-test,llbgen,services")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work dir (progress logs, workspaces, daemon root)")
-	flag.StringVar(&o.pipeline, "pipeline", "equivalent", "S's pipeline: equivalent (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent) or example (the example's own stagebuild.yaml)")
-	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen) from this report into -o, leaving the rest of -o as it is")
+	flag.StringVar(&o.pipeline, "pipeline", "equivalent", "S's pipeline: equivalent (bench/python-service.stagebuild.yaml, the Dockerfile's equivalent), example (the example's own stagebuild.yaml) "+
+		"or lock (the lockfile shape: the example with a pyproject.toml and a uv.lock made at setup, bench/"+lockPipeline+" against bench/"+lockDockerfile+"; "+
+		"scenarios "+strings.Join(lockScenarios, ",")+" by default, its report one \"## Lockfile shape\" section to -merge)")
+	flag.StringVar(&o.merge, "merge", "", "run nothing: copy the -scenarios' own sections (services, llbgen, lock) from this report into -o, leaving the rest of -o as it is")
 	flag.BoolVar(&o.frontend, "frontend", true, "also time F, the stagebuild frontend image through buildctl --frontend gateway.v0 (equivalent pipeline only)")
 	flag.StringVar(&o.output, "output", "tar", "what every tool exports: tar (an OCI tar per tool) or push (to the local registry, "+testenv.RegistryAddr+"/bench/TOOL)")
 	flag.Parse()
 	if o.output != "tar" && o.output != "push" {
 		return o, fmt.Errorf("-output %q: must be tar or push", o.output)
 	}
-	if o.pipeline != "equivalent" && o.pipeline != "example" {
-		return o, fmt.Errorf("-pipeline %q: must be equivalent or example", o.pipeline)
+	if o.pipeline != "equivalent" && o.pipeline != "example" && o.pipeline != "lock" {
+		return o, fmt.Errorf("-pipeline %q: must be equivalent, example or lock", o.pipeline)
 	}
-	if o.pipeline == "example" {
-		o.frontend = false // its smoke check needs `stagebuild build`
+	if o.pipeline != "equivalent" {
+		// example: its smoke check needs `stagebuild build`; lock: its
+		// report is the one section -merge moves.
+		o.frontend = false
 	}
 	if o.runs < 1 {
 		return o, fmt.Errorf("-runs %d: must be at least 1", o.runs)
 	}
 	if names != "" {
 		o.scenarios = strings.Split(names, ",")
+	}
+	if o.pipeline == "lock" && o.merge == "" {
+		if len(o.scenarios) == 0 {
+			o.scenarios = lockScenarios
+		}
+		for _, n := range o.scenarios {
+			if !slices.Contains(append(slices.Clone(lockScenarios), "noisy-context", "failing-test"), n) {
+				return o, fmt.Errorf("-scenarios %s: not a scenario of -pipeline lock (it runs %s, noisy-context, failing-test)", n, strings.Join(lockScenarios, ", "))
+			}
+		}
 	}
 	return o, nil
 }
@@ -131,6 +145,11 @@ func run() error {
 		if err := copyTree(filepath.Join(env.RepoRoot, "examples", "python-service"), example); err != nil {
 			return err
 		}
+		if opts.pipeline == "lock" {
+			if err := setupLock(ctx, env.RepoRoot, work, example); err != nil {
+				return err
+			}
+		}
 		if opts.pipeline == "equivalent" {
 			if err := copyFile(filepath.Join(env.RepoRoot, "bench", "python-service.stagebuild.yaml"), filepath.Join(example, "stagebuild.yaml")); err != nil {
 				return err
@@ -140,6 +159,9 @@ func run() error {
 			return err
 		}
 		r := &runner{repo: env.RepoRoot, work: work, daemon: d, frontendImage: env.FrontendImage, push: opts.output == "push"}
+		if opts.pipeline == "lock" {
+			r.dockerfile = lockDockerfile
+		}
 		for _, sc := range scenarios(example) {
 			if !slices.Contains(selected, sc.name) {
 				continue

@@ -7,13 +7,17 @@ import (
 )
 
 // The sections a -merge can move from one report into another: the
-// scenarios with a section of their own. The S/B1/B2 scenarios share the
-// Results table and the Method and Machine notes, so they cannot be moved
-// alone.
+// scenarios with a section of their own, and lock, the whole report of a
+// -pipeline lock run. The S/B1/B2 scenarios of the requirements shape share
+// the Results table and the Method and Machine notes, so they cannot be
+// moved alone.
 var mergeable = map[string]string{
 	"services": "## Services",
 	"llbgen":   "## LLB generation",
+	"lock":     lockHeading,
 }
+
+const mergeableNames = "services, llbgen, lock"
 
 // mergedNote marks a section that came from another run than the file.
 const mergedNote = "_Merged from a separate run with `-merge` (its run is named below); the other sections of this file " +
@@ -24,7 +28,7 @@ const mergedNote = "_Merged from a separate run with `-merge` (its run is named 
 // inserted before "## Details". Nothing else in into changes.
 func mergeReport(from, into string, names []string) error {
 	if len(names) == 0 {
-		return fmt.Errorf("-merge: name the sections to merge with -scenarios (one of: services, llbgen)")
+		return fmt.Errorf("-merge: name the sections to merge with -scenarios (one of: " + mergeableNames + ")")
 	}
 	src, err := os.ReadFile(from)
 	if err != nil {
@@ -38,7 +42,7 @@ func mergeReport(from, into string, names []string) error {
 	for _, n := range names {
 		heading, ok := mergeable[n]
 		if !ok {
-			return fmt.Errorf("-merge: scenario %q has no section of its own (mergeable: services, llbgen)", n)
+			return fmt.Errorf("-merge: scenario %q has no section of its own (mergeable: %s)", n, mergeableNames)
 		}
 		sec, ok := section(string(src), heading)
 		if !ok {

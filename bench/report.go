@@ -92,6 +92,9 @@ func yes(ok bool) string {
 func secs(x float64) string { return fmt.Sprintf("%.2f s", x) }
 
 func (rep *report) markdown() string {
+	if rep.pipeline == "lock" {
+		return rep.lockMarkdown()
+	}
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("# Benchmarks\n\n")
@@ -113,6 +116,21 @@ func (rep *report) markdown() string {
 	}
 	p("\n")
 	p("## Results\n\n")
+	verdicts := rep.resultsTable(p)
+	rep.frontendSection(p)
+	rep.goBenchSection(p)
+	rep.servicesSection(p)
+	p("\n## Details\n")
+	for _, m := range rep.results {
+		rep.details(p, "### "+m.sc.name, m, verdicts[m.sc.name])
+	}
+	rep.methodMachine(p)
+	return b.String()
+}
+
+// resultsTable writes the S/B1/B2 table of the scenarios and returns their
+// verdicts.
+func (rep *report) resultsTable(p func(string, ...any)) map[string]verdict {
 	p("| scenario | S median | B1 median | B2 median | S/B1 | S/B2 | steps exec/cached (S) | target | met? |\n")
 	p("|---|---|---|---|---|---|---|---|---|\n")
 	verdicts := map[string]verdict{}
@@ -123,20 +141,17 @@ func (rep *report) markdown() string {
 			secs(m.med(toolS, wall)), secs(m.med(toolB1, wall)), secs(m.med(toolB2, wall)),
 			m.ratio(toolS, toolB1), m.ratio(toolS, toolB2), m.med(toolS, executed), m.med(toolS, cachedSteps), v.target, v.met, v.got)
 	}
-	rep.frontendSection(p)
-	rep.goBenchSection(p)
-	rep.servicesSection(p)
-	p("\n## Details\n")
-	for _, m := range rep.results {
-		rep.details(p, m, verdicts[m.sc.name])
-	}
+	return verdicts
+}
+
+// methodMachine writes the Method and Machine sections.
+func (rep *report) methodMachine(p func(string, ...any)) {
 	p("\n## Method\n\n%s\n", methodText)
 	mc := rep.machine
 	p("\n## Machine\n\n- CPU: %s, %d cores\n- RAM: %.1f GiB\n- kernel: %s\n- Go: %s\n- BuildKit: %s (client, buildctl and buildkitd)\n- date: %s\n- runs per scenario and tool: %d\n",
 		mc.CPU, mc.Cores, mc.RAMGiB, mc.Kernel, mc.Go, mc.BuildKit, rep.started.UTC().Format(time.RFC3339), rep.runs)
 	p("- load average (1, 5, 15 min) at the start: %s; at the end: %s. Other processes share this machine; the spread of the runs in Details shows their noise.\n",
 		mc.LoadStart, loadAvg())
-	return b.String()
 }
 
 func (rep *report) goBenchSection(p func(string, ...any)) {
@@ -169,8 +184,8 @@ const llbgenLever = "Why (CPU profile of `BenchmarkGenerate500`, 2026-12-07): pa
 	"YAML path (or the parsed pipeline cached by the file's digest), our own encoders for source, file and exec ops instead of " +
 	"BuildKit's per-op marshalling (the marshal tests keep the bytes identical to llb's), and the context sources built on the idle core."
 
-func (rep *report) details(p func(string, ...any), m measured, v verdict) {
-	p("\n### %s\n\n%s.\n\n", m.sc.name, m.sc.what)
+func (rep *report) details(p func(string, ...any), heading string, m measured, v verdict) {
+	p("\n%s\n\n%s.\n\n", heading, m.sc.what)
 	p("| tool | runs (s) | median | exec/cached steps | deps+test_deps exec/cached | pytest | wall − pytest | context sync | context bytes sent | installer (pip or uv): from its cache / downloaded | start → 1st vertex | last vertex → exit |\n")
 	p("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, tool := range allTools {

@@ -26,6 +26,8 @@ const (
 // -frontend=false.
 var allTools = []string{toolS, toolB1, toolB2}
 
+// dockerfileName is B1's and B2's Dockerfile in bench/ (the requirements
+// shape's; runner.dockerfile overrides it).
 const dockerfileName = "python-service.Dockerfile"
 
 // result is one timed measurement of one tool.
@@ -62,6 +64,9 @@ type runner struct {
 	// push makes every tool push its image to the local registry instead
 	// of writing an OCI tar (-output push).
 	push bool
+	// dockerfile is B1's and B2's Dockerfile in bench/; "" is
+	// dockerfileName.
+	dockerfile string
 }
 
 // output is the --output of one tool's image: an OCI tar named after the
@@ -112,10 +117,14 @@ func (r *runner) run(ctx context.Context, tool, ws string) (result, error) {
 // buildctl returns a buildctl command line for target with output (none
 // when empty).
 func (r *runner) buildctl(ws, target, output string) []string {
+	df := r.dockerfile
+	if df == "" {
+		df = dockerfileName
+	}
 	args := []string{filepath.Join(r.repo, "bin", "buildctl"), "--addr", r.daemon.addr(), "build",
 		"--frontend", "dockerfile.v0", "--local", "context=" + ws,
 		"--local", "dockerfile=" + filepath.Join(r.repo, "bench"),
-		"--opt", "filename=" + dockerfileName, "--opt", "target=" + target, "--progress", "rawjson"}
+		"--opt", "filename=" + df, "--opt", "target=" + target, "--progress", "rawjson"}
 	if output != "" {
 		args = append(args, "--output", output)
 	}
