@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -65,30 +67,58 @@ func goCmd(ctx context.Context, dir string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// goBenchResult is one line of `go test -bench` output.
+// goBenchResult is one benchmark's runs in `go test -bench` output.
 type goBenchResult struct {
 	Name    string
-	NsPerOp float64
-	Extra   string // B/op, allocs/op
+	NsPerOp float64   // the median run's
+	Runs    []float64 // ns/op of each run, in order
+	Extra   string    // the median run's other figures: B/op, allocs/op…
 }
+
+// goBenchRuns is how many times goBench runs each benchmark (-count).
+const goBenchRuns = 5
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([0-9.]+) ns/op(.*)$`)
 
 // goBench runs the LLB generation benchmarks of llbgen/bench_test.go.
 func goBench(ctx context.Context, repo string) ([]goBenchResult, error) {
-	out, err := goCmd(ctx, repo, "test", "-run", "^$", "-bench", "Generate500", "-benchmem", "-count", "1", "-timeout", "60m", "./llbgen")
+	out, err := goCmd(ctx, repo, "test", "-run", "^$", "-bench", "Generate500", "-benchmem", "-count", strconv.Itoa(goBenchRuns), "-timeout", "60m", "./llbgen")
 	if err != nil {
 		return nil, err
 	}
+	return parseGoBench(out)
+}
+
+// parseGoBench groups the output's lines by benchmark, each with its
+// median run.
+func parseGoBench(out string) ([]goBenchResult, error) {
 	var res []goBenchResult
+	extras := map[string][]string{}
 	for _, l := range strings.Split(out, "\n") {
-		if m := benchLine.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-			ns, _ := strconv.ParseFloat(m[2], 64)
-			res = append(res, goBenchResult{Name: m[1], NsPerOp: ns, Extra: strings.Join(strings.Fields(m[3]), " ")})
+		m := benchLine.FindStringSubmatch(strings.TrimSpace(l))
+		if m == nil {
+			continue
 		}
+		ns, _ := strconv.ParseFloat(m[2], 64)
+		i := slices.IndexFunc(res, func(r goBenchResult) bool { return r.Name == m[1] })
+		if i < 0 {
+			res, i = append(res, goBenchResult{Name: m[1]}), len(res)
+		}
+		res[i].Runs = append(res[i].Runs, ns)
+		extras[m[1]] = append(extras[m[1]], strings.Join(strings.Fields(m[3]), " "))
 	}
 	if len(res) == 0 {
 		return nil, fmt.Errorf("no benchmark lines in go test output:\n%s", out)
+	}
+	for i := range res {
+		r := &res[i]
+		order := make([]int, len(r.Runs))
+		for j := range order {
+			order[j] = j
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(r.Runs[a], r.Runs[b]) })
+		mid := order[(len(order)-1)/2]
+		r.NsPerOp, r.Extra = r.Runs[mid], extras[r.Name][mid]
 	}
 	return res, nil
 }

@@ -119,3 +119,27 @@ func TestThan(t *testing.T) {
 		t.Errorf("than(3, 2.5) = %q", got)
 	}
 }
+
+// The LLB benchmark's figure is each benchmark's median run, with that
+// run's other figures.
+func TestParseGoBench(t *testing.T) {
+	out := `goos: linux
+BenchmarkGenerate500-2   	20	  61000000 ns/op	  1 cpu-ns/op	  100 B/op
+BenchmarkGenerate500-2   	20	  45000000 ns/op	  2 cpu-ns/op	  200 B/op
+BenchmarkGenerate500AccumulatingEnv-2 	20	  99000000 ns/op	  9 cpu-ns/op
+BenchmarkGenerate500-2   	20	  47000000 ns/op	  3 cpu-ns/op	  300 B/op
+PASS`
+	res, err := parseGoBench(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].Name != "BenchmarkGenerate500-2" || res[1].Name != "BenchmarkGenerate500AccumulatingEnv-2" {
+		t.Fatalf("results %+v", res)
+	}
+	if g := res[0]; g.NsPerOp != 47e6 || g.Extra != "3 cpu-ns/op 300 B/op" || len(g.Runs) != 3 || g.Runs[0] != 61e6 {
+		t.Errorf("Generate500: %+v, want the median run 47 ms with its own figures", g)
+	}
+	if _, err := parseGoBench("FAIL"); err == nil {
+		t.Error("no benchmark lines: want an error")
+	}
+}

@@ -165,24 +165,44 @@ func (rep *report) goBenchSection(p func(string, ...any)) {
 		return
 	}
 	p("`go test -run '^$' -bench Generate500 -benchmem ./llbgen` (llbgen/bench_test.go): parse the YAML, resolve the targets, plan, generate, and marshal every definition a build of the service solves (the image's and each of its 99 gates' results).\n\n")
-	p("| benchmark | time/op | memory | target | met? |\n|---|---|---|---|---|\n")
+	p("Each benchmark ran %d times (`-count %d`); the median run is shown, and its memory figures.\n\n", goBenchRuns, goBenchRuns)
+	p("| benchmark | runs (ms) | median | memory | target | met? |\n|---|---|---|---|---|---|\n")
 	missed := false
 	for _, g := range rep.gobench {
-		p("| %s | %.1f ms | %s | ≤ 50 ms | %s |\n", g.Name, g.NsPerOp/1e6, g.Extra, yes(g.NsPerOp <= 50e6))
-		missed = missed || g.NsPerOp > 50e6
+		var runs []string
+		for _, ns := range g.Runs {
+			runs = append(runs, fmt.Sprintf("%.1f", ns/1e6))
+		}
+		target, met := "≤ 50 ms (issue 16)", yes(g.NsPerOp <= 50e6)
+		if g.Name != llbgenTarget {
+			target, met = "— (stress case: each stage adds a variable, so every exec op carries its whole env)", "—"
+		} else {
+			missed = g.NsPerOp > 50e6
+		}
+		p("| %s | %s | %.1f ms | %s | %s | %s |\n", g.Name, strings.Join(runs, ", "), g.NsPerOp/1e6, g.Extra, target, met)
 	}
+	p("\n%s\n", llbgenWhere)
 	if missed {
 		p("\n%s\n", llbgenLever)
 	}
 }
 
-// llbgenLever is why the LLB generation target is missed and the next
-// levers, from a CPU profile of BenchmarkGenerate500 (2026-12-07, at 8ea5754).
-const llbgenLever = "Why (CPU profile of `BenchmarkGenerate500`, 2026-12-07): parsing the YAML (about 22 ms of CPU, 16 ms of it in the YAML " +
-	"library), generating (19 ms), planning (7 ms) and assembling the definitions (7 ms) run one after another; BuildKit's marshalling " +
-	"of each of the 2,398 vertices (35–39 ms) already runs on both cores beside generation. Next levers, largest first: a faster " +
-	"YAML path (or the parsed pipeline cached by the file's digest), our own encoders for source, file and exec ops instead of " +
-	"BuildKit's per-op marshalling (the marshal tests keep the bytes identical to llb's), and the context sources built on the idle core."
+// llbgenTarget is the benchmark issue 16's ≤ 50 ms is for: the 500-stage
+// pipeline with a realistic env.
+const llbgenTarget = "BenchmarkGenerate500-2"
+
+// llbgenWhere is where BenchmarkGenerate500's time goes, from a CPU
+// profile (2026-12-07, at c7b2707).
+const llbgenWhere = "Where the time goes (CPU profile of `BenchmarkGenerate500`, 2026-12-07, about 57 ms of CPU per op): on the generating " +
+	"goroutine, parsing the YAML 8.3 ms (the stage entries parsed in pieces on both cores), planning 5.8 ms, generating 13.3 ms " +
+	"and assembling the 100 definitions 5.8 ms, one after another; beside them, on the other core, encoding the 2,398 vertices: " +
+	"stagebuild's own copy, run and context-source ops 6.3 ms (byte-identical to llb's, `TestOwnOpsAsLLB`), llb's exec op for the " +
+	"99 test steps 2.0 ms, the rest about 2 ms; GC about 2 ms."
+
+// llbgenLever is the next levers when the target is missed.
+const llbgenLever = "Next levers, largest first: the test steps' exec ops encoded by stagebuild as the run steps are (llb walks each " +
+	"state's values a dozen times for them), the stages built from the parsed entries inside the parse's workers, and assembling " +
+	"the definitions (one map and one list copy each, 101k entries in all) while the vertices are encoded."
 
 func (rep *report) details(p func(string, ...any), heading string, m measured, v verdict) {
 	p("\n%s\n\n%s.\n\n", heading, m.sc.what)
