@@ -54,17 +54,7 @@ func TestParseCopyOptionErrors(t *testing.T) {
 		{"unknown copy key suggests", head + "      - {src: app, chmode: 644}\n",
 			`p.yaml:5:20: unknown key "chmode" in an entry of copy of stage "a" (did you mean "chmod"?)`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("p.yaml", []byte(tc.yaml), nil)
-			if err == nil {
-				t.Fatalf("Parse succeeded, want\n%s", tc.want)
-			}
-			if got := err.Error(); got != tc.want {
-				t.Errorf("\ngot:  %s\nwant: %s", got, tc.want)
-			}
-		})
-	}
+	parseErrors(t, tests)
 }
 
 func TestParseCopyFrom(t *testing.T) {
@@ -103,6 +93,13 @@ func TestParseCopyFromErrors(t *testing.T) {
 		{"empty from", "stages:\n  a:\n    from: alpine:3\n    copy: [{src: /x, from: \"\"}]\n  b:\n    from: alpine:3\n",
 			`p.yaml:4:28: from in a copy of stage "a" is empty (name a stage, or drop from: to copy from the build context)`},
 	}
+	parseErrors(t, tests)
+}
+
+// parseErrors checks that each case's pipeline fails to parse with exactly
+// its error.
+func parseErrors(t *testing.T, tests []struct{ name, yaml, want string }) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("p.yaml", []byte(tc.yaml), nil)

@@ -79,15 +79,5 @@ func TestParseFetchErrors(t *testing.T) {
 		{"unknown key", head + "      - {" + good + ", to: /tmp/, sha256: x}\n",
 			`p.yaml:5:137: unknown key "sha256" in an entry of copy of stage "uv"`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("p.yaml", []byte(tc.yaml), nil)
-			if err == nil {
-				t.Fatalf("Parse succeeded, want\n%s", tc.want)
-			}
-			if got := err.Error(); got != tc.want {
-				t.Errorf("\ngot:  %s\nwant: %s", got, tc.want)
-			}
-		})
-	}
+	parseErrors(t, tests)
 }

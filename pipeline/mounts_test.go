@@ -58,15 +58,5 @@ func TestMountsErrors(t *testing.T) {
 		{"cycle", "stages:\n  uv:\n    from: a\n  a:\n" + mountOK + "    mounts:\n      - {from: uv, target: /opt/uv}\n",
 			`p.yaml:7:16: stages form a cycle through from: and mounts: uv → a → uv (mount a stage that is not built from this one)`},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("p.yaml", []byte(tc.yaml), nil)
-			if err == nil {
-				t.Fatalf("Parse succeeded, want\n%s", tc.want)
-			}
-			if got := err.Error(); got != tc.want {
-				t.Errorf("\ngot:  %s\nwant: %s", got, tc.want)
-			}
-		})
-	}
+	parseErrors(t, tests)
 }
