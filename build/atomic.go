@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,11 @@ type pending struct {
 	tarball string
 	// unchanged and key: see unchanged.go.
 	unchanged unchanged
+	// reuse is the content store of an export that takes the blobs of the
+	// tar stagebuild wrote at dest before (reuse.go); out is its output.
+	reuse *reuseStore
+	out   buildflags.Output
+	file  *os.File // tmp, open, for a file output
 }
 
 // exportEntry turns an Output into a BuildKit export. File and directory
@@ -83,7 +89,7 @@ func exportEntry(o buildflags.Output, stdout io.Writer) (client.ExportEntry, *pe
 	if err != nil {
 		return e, nil, fmt.Errorf("output %s: %w", dest, err)
 	}
-	p := &pending{dest: abs, tmp: f.Name()}
+	p := &pending{dest: abs, tmp: f.Name(), file: f}
 	e.Output = func(md map[string]string) (io.WriteCloser, error) {
 		if p.unchanged.check(o, abs, md) {
 			// A nil writer tells the exporter the target already exists:
@@ -105,8 +111,13 @@ func (nopCloser) Close() error { return nil }
 // unpacked beside dest, then moved over it with BuildKit's local exporter
 // semantics (untar.go): directories merge, and entries of an existing dest
 // that the export does not name are kept.
-func (p *pending) commit() error {
+func (p *pending) commit(ctx context.Context, md map[string]string) error {
 	defer untrack(p.tmp, p.tarball)
+	if p.reuse != nil {
+		if err := p.reuse.finish(ctx, p, md); err != nil {
+			return err
+		}
+	}
 	if p.unchanged.skipped {
 		return os.Remove(p.tmp)
 	}
@@ -181,6 +192,9 @@ func (p *pending) unpack() (*unpacked, error) {
 // discard removes a temporary output after a failed build.
 func (p *pending) discard() {
 	defer untrack(p.tmp, p.tarball)
+	if p.reuse != nil {
+		p.reuse.close()
+	}
 	_ = os.RemoveAll(p.tmp)
 	if p.tarball != "" {
 		_ = os.Remove(p.tarball)

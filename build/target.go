@@ -36,11 +36,15 @@ func (r *runner) runTarget(ctx context.Context, c Client, t plan.Target, fsys fs
 			}
 		}
 	}()
-	for _, o := range r.opts.Outputs[t.Stage] {
+	outputs := r.opts.Outputs[t.Stage]
+	for _, o := range outputs {
 		e, p, err := exportEntry(o, r.opts.Stdout)
 		if err != nil {
 			close(ch)
 			return res, err
+		}
+		if len(outputs) == 1 {
+			p.reuseOld(&e, o) // reuse.go
 		}
 		exports = append(exports, e)
 		if p != nil {
@@ -96,7 +100,7 @@ func (r *runner) runTarget(ctx context.Context, c Client, t plan.Target, fsys fs
 	}
 	skipped := map[string]bool{} // outputs left as they were (unchanged.go)
 	for _, p := range pend {
-		if err := p.commit(); err != nil {
+		if err := p.commit(ctx, resp.ExporterResponse); err != nil {
 			return res, fmt.Errorf("writing %s: %w", p.dest, err)
 		}
 		skipped[p.dest] = p.unchanged.skipped

@@ -20,7 +20,7 @@ import (
 // needs writing at all. The exporter hands its response (the manifest and
 // config digests) to the client before it sends the tar; when the file at
 // dest is the one stagebuild wrote for the same manifest and exporter
-// attributes, unchanged since (size, mtime, inode: state.Unchanged), or
+// attributes, unchanged since (size, mtime, inode, ctime: state.Unchanged), or
 // when every --load name already is that image in the Docker engine, the
 // tar is not sent, and the summary says "unchanged".
 type unchanged struct {

@@ -2,6 +2,7 @@ package build
 
 import (
 	"archive/tar"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,7 +155,7 @@ func TestCommitLocalWritesOverDest(t *testing.T) {
 		if err := os.WriteFile(tarball, tarOf(t, entries, bodies).Bytes(), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		return (&pending{dest: dest, tmp: tmp, tarball: tarball, dir: true}).commit()
+		return (&pending{dest: dest, tmp: tmp, tarball: tarball, dir: true}).commit(context.Background(), nil)
 	}
 	err := commit([]tar.Header{
 		{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o755},

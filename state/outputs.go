@@ -20,6 +20,9 @@ type Output struct {
 	Size    int64  `json:"size"`
 	ModTime int64  `json:"mtime_ns"`
 	Inode   uint64 `json:"inode"`
+	// ChangeTime (ctime) catches a file written in place whose size and
+	// mtime were put back: nobody can set it back.
+	ChangeTime int64 `json:"ctime_ns"`
 }
 
 // outputPath is <Dir>/outputs/<key>.json, the key being the first 16 hex
@@ -34,26 +37,35 @@ func outputPath(abs string) (string, error) {
 }
 
 // Unchanged reports whether the file at abs is the one stagebuild wrote
-// for key: recorded with that key, and with the same size, mtime and inode
-// since.
+// for key: recorded with that key, and with the same size, mtime, inode
+// and ctime since.
 func Unchanged(abs, key string) bool {
-	if key == "" {
-		return false
-	}
+	rec, ok := written(abs)
+	return ok && key != "" && rec.Key == key
+}
+
+// Written reports whether the file at abs is one stagebuild wrote, for
+// any key, unchanged since (same size, mtime, inode and ctime).
+func Written(abs string) bool {
+	_, ok := written(abs)
+	return ok
+}
+
+func written(abs string) (Output, bool) {
 	path, err := outputPath(abs)
 	if err != nil {
-		return false
+		return Output{}, false
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return false
+		return Output{}, false
 	}
 	var rec Output
-	if json.Unmarshal(data, &rec) != nil || rec.Path != abs || rec.Key != key {
-		return false
+	if json.Unmarshal(data, &rec) != nil || rec.Path != abs || rec.Key == "" {
+		return Output{}, false
 	}
 	cur, ok := stat(abs)
-	return ok && cur.Size == rec.Size && cur.ModTime == rec.ModTime && cur.Inode == rec.Inode
+	return rec, ok && cur.Size == rec.Size && cur.ModTime == rec.ModTime && cur.Inode == rec.Inode && cur.ChangeTime == rec.ChangeTime
 }
 
 // RecordOutput records the file at abs as just written for key. A file
@@ -86,6 +98,7 @@ func stat(abs string) (Output, bool) {
 	o := Output{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		o.Inode = st.Ino
+		o.ChangeTime = st.Ctim.Nano()
 	}
 	return o, true
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stagebuild/stagebuild/pipeline"
 	"github.com/stagebuild/stagebuild/plan"
@@ -109,5 +110,44 @@ func TestRecordRoundTrip(t *testing.T) {
 	_, err = LoadRecord(dir, file)
 	if want := matches[0] + ": unexpected end of JSON input (delete it, or build again)"; err == nil || err.Error() != want {
 		t.Errorf("corrupt record: %v\nwant %s", err, want)
+	}
+}
+
+// An output stagebuild recorded is Written for any key and Unchanged for
+// its own; a write in place, size and mtime put back, ends both.
+func TestOutputRecord(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	out := filepath.Join(t.TempDir(), "img.tar")
+	if err := os.WriteFile(out, []byte("image bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if Written(out) || Unchanged(out, "k1") {
+		t.Fatal("a file never recorded counts as written")
+	}
+	if err := RecordOutput(out, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if !Written(out) || !Unchanged(out, "k1") || Unchanged(out, "k2") || Unchanged(out, "") {
+		t.Fatalf("after recording k1: Written %v, Unchanged k1 %v, k2 %v, \"\" %v",
+			Written(out), Unchanged(out, "k1"), Unchanged(out, "k2"), Unchanged(out, ""))
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // a ctime the write can move
+	f, err := os.OpenFile(out, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("IMAGE"), 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(out, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if Written(out) || Unchanged(out, "k1") {
+		t.Error("a file written in place, size and mtime put back, still counts as stagebuild's")
 	}
 }

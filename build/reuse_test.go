@@ -1,0 +1,173 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/images/archive"
+	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/stagebuild/stagebuild/buildflags"
+	"github.com/stagebuild/stagebuild/state"
+)
+
+// testImage puts a one-layer image (layer, config, manifest) into cs and
+// returns the manifest's descriptor.
+func testImage(t *testing.T, cs content.Store, layer []byte) ocispecs.Descriptor {
+	t.Helper()
+	ctx := context.Background()
+	put := func(mt string, b []byte) ocispecs.Descriptor {
+		d := ocispecs.Descriptor{MediaType: mt, Digest: digest.FromBytes(b), Size: int64(len(b))}
+		if err := content.WriteBlob(ctx, cs, d.Digest.String(), bytes.NewReader(b), d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	cfg, _ := json.Marshal(ocispecs.Image{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}})
+	m, _ := json.Marshal(ocispecs.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispecs.MediaTypeImageManifest,
+		Config:    put(ocispecs.MediaTypeImageConfig, cfg),
+		Layers:    []ocispecs.Descriptor{put(ocispecs.MediaTypeImageLayerGzip, layer)},
+	})
+	d := put(ocispecs.MediaTypeImageManifest, m)
+	d.Annotations = map[string]string{ocispecs.AnnotationCreated: "2023-11-14T22:13:20Z"}
+	return d
+}
+
+func exportTar(t *testing.T, cs content.InfoReaderProvider, desc ocispecs.Descriptor) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := archive.Export(context.Background(), cs, &b, archive.WithManifest(desc), archive.WithAllPlatforms(), archive.WithSkipDockerManifest()); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func exporterResponse(desc ocispecs.Descriptor) map[string]string {
+	dt, _ := json.Marshal(desc)
+	return map[string]string{
+		exptypes.ExporterImageDigestKey:     desc.Digest.String(),
+		exptypes.ExporterImageDescriptorKey: base64.StdEncoding.EncodeToString(dt),
+	}
+}
+
+// The store says the old tar's blobs exist, so the daemon sends only the
+// others; the tar it writes from both is byte for byte what containerd's
+// archive writer (the daemon's exporter's) makes of the whole image.
+func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	all, err := contentlocal.NewStore(filepath.Join(dir, "all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := bytes.Repeat([]byte("base layer "), 10000)
+	old := testImage(t, all, base)
+	dest := filepath.Join(dir, "img.tar")
+	if err := os.WriteFile(dest, exportTar(t, all, old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openReuse(dest)
+	if s == nil {
+		t.Fatal("openReuse: the tar was not indexed")
+	}
+	defer s.close()
+	if len(s.blobs) != 3 {
+		t.Fatalf("indexed %d blobs, want 3 (layer, config, manifest)", len(s.blobs))
+	}
+	baseDigest := digest.FromBytes(base)
+	if _, err := s.Writer(ctx, content.WithRef("x"), content.WithDescriptor(ocispecs.Descriptor{Digest: baseDigest, Size: int64(len(base))})); !errors.Is(err, cerrdefs.ErrAlreadyExists) {
+		t.Errorf("Writer of a blob in the old tar: %v, want already exists", err)
+	}
+
+	// The edited image: a new layer on top, what the daemon sends.
+	edited := []byte("the edited layer")
+	next := testImage(t, all, append(append([]byte{}, base...), edited...))
+	sent := 0
+	err = all.Walk(ctx, func(info content.Info) error {
+		if _, ok := s.blobs[info.Digest]; ok {
+			return nil
+		}
+		ra, err := all.ReaderAt(ctx, ocispecs.Descriptor{Digest: info.Digest, Size: info.Size})
+		if err != nil {
+			return err
+		}
+		defer ra.Close()
+		sent++
+		return content.WriteBlob(ctx, s, info.Digest.String(), content.NewReader(ra), ocispecs.Descriptor{Digest: info.Digest, Size: info.Size})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sent != 2 { // the config is the same
+		t.Fatalf("sent %d new blobs, want 2 (the new layer and manifest)", sent)
+	}
+	var got bytes.Buffer
+	if err := s.writeTar(ctx, "oci", exporterResponse(next), &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := exportTar(t, all, next); !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("the tar written from the old tar's blobs (%d bytes) differs from the archive writer's (%d bytes)", got.Len(), len(want))
+	}
+}
+
+// A reused blob whose bytes no longer match its digest fails the write
+// with the way out, and stagebuild forgets the old tar, so the next build
+// has the daemon send the whole image.
+func TestReuseStoreCorruptBlob(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	ctx := context.Background()
+	dir := t.TempDir()
+	all, err := contentlocal.NewStore(filepath.Join(dir, "all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := bytes.Repeat([]byte("layer "), 1000)
+	desc := testImage(t, all, layer)
+	dest := filepath.Join(dir, "img.tar")
+	tb := exportTar(t, all, desc)
+	at := bytes.Index(tb, layer)
+	copy(tb[at:], "CORRUPT")
+	if err := os.WriteFile(dest, tb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.RecordOutput(dest, "some-key"); err != nil {
+		t.Fatal(err)
+	}
+	s := openReuse(dest)
+	if s == nil {
+		t.Fatal("openReuse: the tar was not indexed")
+	}
+	f, err := os.CreateTemp(dir, ".img.tar.stagebuild-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pending{dest: dest, tmp: f.Name(), file: f, out: buildflags.Output{Type: "oci", Attrs: map[string]string{"dest": dest}}}
+	err = s.finish(ctx, p, exporterResponse(desc))
+	want := "assembling it from the blobs of the tar already there: "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "unexpected digest") ||
+		!strings.HasSuffix(err.Error(), "; build again: the daemon will send the whole image") {
+		t.Fatalf("finish = %v, want %q…unexpected digest…", err, want)
+	}
+	if state.Written(dest) {
+		t.Error("the corrupt tar is still trusted after the failure")
+	}
+	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+		t.Errorf("the temporary store %s is still there: %v", s.dir, err)
+	}
+}
