@@ -208,6 +208,11 @@ func measure(ctx context.Context, r *runner, example string, sc scenario, runs i
 			}
 		}
 		if sc.cold {
+			// No build cache, and no earlier output for S to take
+			// blobs from (build/reuse.go).
+			if err := os.RemoveAll(filepath.Join(r.work, "out")); err != nil {
+				return result{}, err
+			}
 			if err := r.daemon.fresh(ctx); err != nil {
 				return result{}, err
 			}

@@ -108,7 +108,7 @@ func (rep *report) markdown() string {
 	} else {
 		p(", with the example's own stagebuild.yaml (`-pipeline example`): it may declare gates and checks the Dockerfile does not have")
 	}
-	p("\n")
+	p(". Every tool writes its tar to the same path run after run; S's tar from the previous run gives the next export its unchanged blobs (only the changed layers cross the session: [cli-and-buildx.md](docs/cli-and-buildx.md#stagebuild-build)), which buildctl cannot ask for. Cold runs start with no tar\n")
 	p("- **B1** = `bin/buildctl build --frontend dockerfile.v0` with [bench/python-service.Dockerfile](bench/python-service.Dockerfile), `--opt target=service`, `--output type=oci,dest=…`; its service stage does `COPY --from=tests /marker`, so the tests run\n")
 	p("- **B2** = the same Dockerfile, `--opt target=tests` (no output), then `--opt target=service` (OCI output); times summed, and a failing first invocation stops it\n")
 	if slices.Contains(allTools, toolF) {

@@ -44,7 +44,7 @@ func editFile(example, ws, rel, extra string) error {
 
 func scenarios(example string) []scenario {
 	return []scenario{
-		{name: "cold", what: "empty daemon cache (fresh buildkitd root per invocation); base image in the local registry mirror", cold: true},
+		{name: "cold", what: "empty daemon cache (fresh buildkitd root per invocation) and no earlier output file; base image in the local registry mirror", cold: true},
 		{name: "noop", what: "rebuild with nothing changed, after a warm-up build", warm: 1},
 		{
 			name: "src-edit", what: "append a unique comment line to app/__init__.py before each run", warm: 1,
