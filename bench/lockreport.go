@@ -26,7 +26,7 @@ func (rep *report) lockMarkdown() string {
 		"(uv from PyPI in a temp venv), and generates requirements.lock.txt and requirements-dev.lock.txt from the uv.lock as init does " +
 		"(every package of the lock pinned with its hashes, transitive ones included). None of them is committed: a uv.lock names the index host.\n\n")
 	p("- **S** = `bin/stagebuild build … --target service` with [bench/%s](bench/%s): what init writes for that project (a uv stage, "+
-		"deps and test_deps installing the generated files with uv and `--no-deps`), trimmed as the requirements shape's pipeline is (purity: false, no checks, the Dockerfile's service stage)\n", lockPipeline, lockPipeline)
+		"deps and test_deps installing the generated files with uv and `--no-deps`), trimmed as the requirements shape's pipeline is (purity: false, no checks, the Dockerfile's service stage); as there, S's previous tar gives the next export its unchanged blobs, and cold runs start with no tar\n", lockPipeline, lockPipeline)
 	p("- **B1** = `bin/buildctl build --frontend dockerfile.v0` with [bench/%s](bench/%s), `--opt target=service`: the requirements shape's Dockerfile "+
 		"installing the two generated files with `pip install --no-deps -r` (venv with pip, pip cache mount)\n", lockDockerfile, lockDockerfile)
 	p("- **B2** = the same Dockerfile, `--opt target=tests`, then `--opt target=service`; times summed\n\n")

@@ -262,7 +262,7 @@ func (rep *report) frontendSection(p func(string, ...any)) {
 	if strings.Contains(rep.args, "-output push") || strings.Contains(rep.args, "-output=push") {
 		p("Every tool pushed its image to the local registry (`-output push`).\n\n")
 	} else {
-		p("Every tool wrote an OCI tar; S skips rewriting an unchanged one, which no client of a frontend can ask for (`-output push` compares pushes instead).\n\n")
+		p("Every tool wrote an OCI tar; S skips rewriting an unchanged one, and after an edit takes the unchanged blobs from its previous tar instead of having them sent, neither of which a client of a frontend can ask for (`-output push` compares pushes instead).\n\n")
 	}
 	p("F's start is how long BuildKit took, in F's median run, from resolving the frontend image to the frontend's first request " +
 		"(the frontend's container starting); BuildKit does it on every build, and S has none of it. The floor is S's median plus it: " +
