@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,6 +39,35 @@ func TestMultiPlatform(t *testing.T) {
 	}
 	if cli, fe := imageDigest(t, filepath.Join(dir, "cli.json")), imageDigest(t, filepath.Join(dir, "fe.json")); cli != fe {
 		t.Errorf("same pipeline, platforms and SOURCE_DATE_EPOCH: stagebuild build gave index %s, the frontend %s", cli, fe)
+	}
+
+	// After an edit, the index's tar written from cli.tar's own blobs
+	// (build/reuse.go) is the one the daemon sends to a new file.
+	writeFile(t, filepath.Join(dir, "app.txt"), "hello again "+randomID()+"\n")
+	r = stagebuildEnv(t, dir, []string{"SOURCE_DATE_EPOCH=" + epoch}, "build", "--progress", "plain", "--platform", plats,
+		"-o", "type=oci,dest=cli.tar").mustSucceed(t)
+	if strings.Contains(r.stderr, "sending tarball") {
+		t.Errorf("the rebuild into cli.tar had the whole tarball sent:\n%s", tail(r.stderr, 20))
+	}
+	stagebuildEnv(t, dir, []string{"SOURCE_DATE_EPOCH=" + epoch}, "build", "--progress", "plain", "--platform", plats,
+		"-o", "type=oci,dest=fresh.tar").mustSucceed(t)
+	if !bytes.Equal(readFile(t, filepath.Join(dir, "cli.tar")), readFile(t, filepath.Join(dir, "fresh.tar"))) {
+		t.Errorf("the multi-platform tar written from cli.tar's blobs differs from the daemon's")
+	}
+
+	// A failing gate writes nothing, over a tar it would reuse or to a new
+	// file, and leaves no temporary file or store behind.
+	before := stampOf(t, filepath.Join(dir, "cli.tar"))
+	writeFile(t, filepath.Join(dir, "app.txt"), "hello once more "+randomID()+"\n")
+	if r = stagebuild(t, dir, "build", "--progress", "plain", "--platform", plats, "--build-arg", "FAIL_ON=aarch64",
+		"-o", "type=oci,dest=cli.tar"); r.code != 3 {
+		t.Fatalf("a gate failing on arm64 over cli.tar: exit %d, want 3\n%s", r.code, tail(r.stderr, 40))
+	}
+	if got := stampOf(t, filepath.Join(dir, "cli.tar")); got != before {
+		t.Errorf("the failed build changed cli.tar: %+v, was %+v", got, before)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".cli.tar.stagebuild-*")); len(left) > 0 {
+		t.Errorf("the failed build left %q", left)
 	}
 
 	r = stagebuild(t, dir, "build", "--progress", "plain", "--platform", plats, "--build-arg", "FAIL_ON=aarch64",
