@@ -24,6 +24,17 @@ import (
 	"github.com/stagebuild/stagebuild/state"
 )
 
+// testStore is a temporary directory and a local content store in it.
+func testStore(t *testing.T) (string, content.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	cs, err := contentlocal.NewStore(filepath.Join(dir, "all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, cs
+}
+
 // testImage puts a one-layer image (layer, config, manifest) into cs and
 // returns the manifest's descriptor.
 func testImage(t *testing.T, cs content.Store, layer []byte) ocispecs.Descriptor {
@@ -70,11 +81,7 @@ func exporterResponse(desc ocispecs.Descriptor) map[string]string {
 // archive writer (the daemon's exporter's) makes of the whole image.
 func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	all, err := contentlocal.NewStore(filepath.Join(dir, "all"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, all := testStore(t)
 	base := bytes.Repeat([]byte("base layer "), 10000)
 	old := testImage(t, all, base)
 	dest := filepath.Join(dir, "img.tar")
@@ -99,7 +106,7 @@ func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
 	edited := []byte("the edited layer")
 	next := testImage(t, all, append(append([]byte{}, base...), edited...))
 	sent := 0
-	err = all.Walk(ctx, func(info content.Info) error {
+	err := all.Walk(ctx, func(info content.Info) error {
 		if _, ok := s.blobs[info.Digest]; ok {
 			return nil
 		}
@@ -132,11 +139,7 @@ func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
 func TestReuseStoreCorruptBlob(t *testing.T) {
 	t.Setenv("STAGEBUILD_HOME", t.TempDir())
 	ctx := context.Background()
-	dir := t.TempDir()
-	all, err := contentlocal.NewStore(filepath.Join(dir, "all"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, all := testStore(t)
 	layer := bytes.Repeat([]byte("layer "), 1000)
 	desc := testImage(t, all, layer)
 	dest := filepath.Join(dir, "img.tar")
