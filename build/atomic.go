@@ -195,6 +195,9 @@ func (p *pending) discard() {
 	if p.reuse != nil {
 		p.reuse.close()
 	}
+	if p.file != nil {
+		p.file.Close() // a tar export may have closed it already
+	}
 	_ = os.RemoveAll(p.tmp)
 	if p.tarball != "" {
 		_ = os.Remove(p.tarball)

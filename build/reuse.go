@@ -3,25 +3,19 @@ package build
 import (
 	"archive/tar"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/core/images/archive"
 	contentlocal "github.com/containerd/containerd/v2/plugins/content/local"
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-
-	"github.com/stagebuild/stagebuild/buildflags"
-	"github.com/stagebuild/stagebuild/state"
 )
 
 // A tar output (type=oci or docker) that stagebuild wrote before, and that
@@ -32,10 +26,10 @@ import (
 // exported into a content store instead (the exporter's tar=false mode):
 // the daemon asks the store for each blob, the store says the ones the old
 // tar holds already exist, and only the new ones cross the session. The
-// client then writes the new tar itself, with the same containerd archive
-// writer and options the daemon's exporter uses (so the bytes are the
-// ones the daemon would have sent), taking old blobs from the old tar, and
-// checking every blob's digest as it copies it.
+// client then writes the new tar itself, with the containerd archive writer
+// and options of BuildKit v0.28.1's exporter (so, with that daemon, the
+// bytes are the ones it would have sent), taking old blobs from the old
+// tar, and checking every blob's digest as it copies it.
 
 // reuseStore is the content store of one such export: the blobs of the
 // previous tar at dest, read in place, and a temporary local store beside
@@ -45,6 +39,12 @@ type reuseStore struct {
 	dir           string
 	old           *os.File
 	blobs         map[digest.Digest]tarBlob
+
+	// close waits for the session's writers still open (a write
+	// committing as a cancelled build ends) before it removes dir.
+	mu      sync.Mutex
+	closed  bool
+	writers sync.WaitGroup
 }
 
 // tarBlob is where a blob's bytes are in the old tar.
@@ -134,98 +134,52 @@ func (s *reuseStore) Writer(ctx context.Context, opts ...content.WriterOpt) (con
 	if _, ok := s.blobs[wo.Desc.Digest]; ok {
 		return nil, fmt.Errorf("content %s: %w", wo.Desc.Digest, cerrdefs.ErrAlreadyExists)
 	}
-	return s.Store.Writer(ctx, opts...)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("content %s: the export is over", wo.Desc.Digest)
+	}
+	s.writers.Add(1)
+	s.mu.Unlock()
+	w, err := s.Store.Writer(ctx, opts...)
+	if err != nil {
+		s.writers.Done()
+		return nil, err
+	}
+	return &storeWriter{Writer: w, done: s.writers.Done}, nil
 }
 
-// close releases the old tar and removes the temporary store.
+// storeWriter tells the store when the session is done with a writer.
+type storeWriter struct {
+	content.Writer
+	once sync.Once
+	done func()
+}
+
+func (w *storeWriter) Close() error {
+	err := w.Writer.Close()
+	w.once.Do(w.done)
+	return err
+}
+
+// close releases the old tar and removes the temporary store, once the
+// writers still open are closed (at most a few seconds: a write that
+// never ends must not hang the build's exit).
 func (s *reuseStore) close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	idle := make(chan struct{})
+	go func() { s.writers.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-time.After(5 * time.Second):
+	}
 	s.old.Close()
 	os.RemoveAll(s.dir)
-}
-
-// writeTar writes the exported image's tar to w, as the daemon's exporter
-// of type typ would have: md is the exporter's response (its descriptor
-// and names).
-func (s *reuseStore) writeTar(ctx context.Context, typ string, md map[string]string, w io.Writer) error {
-	raw, err := base64.StdEncoding.DecodeString(md[exptypes.ExporterImageDescriptorKey])
-	if err != nil {
-		return fmt.Errorf("the exporter's descriptor: %w", err)
-	}
-	var desc ocispecs.Descriptor
-	if err := json.Unmarshal(raw, &desc); err != nil || desc.Digest == "" {
-		return fmt.Errorf("the exporter gave no image descriptor")
-	}
-	var names []string
-	if n := md[exptypes.ExporterImageNameKey]; n != "" {
-		names = strings.Split(n, ",")
-	}
-	opts := []archive.ExportOpt{archive.WithManifest(desc, names...)}
-	if typ == client.ExporterOCI {
-		opts = append(opts, archive.WithAllPlatforms(), archive.WithSkipDockerManifest())
-	}
-	return archive.Export(ctx, s, w, opts...)
-}
-
-// sectionReader is a blob read in place from the old tar.
-type sectionReader struct{ *io.SectionReader }
-
-func (sectionReader) Close() error { return nil }
-
-// Reader is what content.NewReader hands the archive writer's io.Copy: a
-// reader that writes itself out in 1 MiB reads rather than io.Copy's 32 KiB
-// (an 80 MB layer in 80 reads and writes, not 2,500).
-func (r sectionReader) Reader() io.Reader {
-	return bigChunks{io.NewSectionReader(r.SectionReader, 0, r.Size())}
-}
-
-type bigChunks struct{ io.Reader }
-
-func (b bigChunks) WriteTo(w io.Writer) (int64, error) {
-	return io.CopyBuffer(w, struct{ io.Reader }{b.Reader}, make([]byte, 1<<20))
-}
-
-// reuseOld switches the export of o, a tar output whose dest holds a tar
-// stagebuild wrote and nobody changed since, to the store mode above. It
-// leaves e as it is for any other output, or when that tar is unreadable.
-// A solve has one such store, so the caller asks only for a target's sole
-// output.
-func (p *pending) reuseOld(e *client.ExportEntry, o buildflags.Output) {
-	if p == nil || p.dir || o.Load || (e.Type != client.ExporterOCI && e.Type != client.ExporterDocker) {
-		return
-	}
-	if t := o.Attrs["tar"]; t != "" && t != "true" {
-		return
-	}
-	if !state.Written(p.dest) {
-		return
-	}
-	rs := openReuse(p.dest)
-	if rs == nil {
-		return
-	}
-	e.Output = nil
-	e.OutputStore = rs
-	e.Attrs["tar"] = "false"
-	p.reuse, p.out = rs, o
-	track(rs.dir)
-}
-
-// finish writes the new tar into p.tmp after the solve, from the old tar
-// and the blobs the daemon sent, unless the output is unchanged (md has
-// the same manifest as the recorded one): then, as in tar mode, nothing is
-// written.
-func (s *reuseStore) finish(ctx context.Context, p *pending, md map[string]string) error {
-	defer untrack(s.dir)
-	defer s.close()
-	f := p.file
-	if p.unchanged.check(p.out, p.dest, md) {
-		return f.Close()
-	}
-	if err := s.writeTar(ctx, p.out.Type, md, f); err != nil {
-		f.Close()
-		// The next build must not trust that tar again.
-		_ = state.RecordOutput(p.dest, "")
-		return fmt.Errorf("assembling it from the blobs of the tar already there: %w; build again: the daemon will send the whole image", err)
-	}
-	return f.Close()
+	untrack(s.dir)
 }

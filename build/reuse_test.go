@@ -35,9 +35,9 @@ func testStore(t *testing.T) (string, content.Store) {
 	return dir, cs
 }
 
-// testImage puts a one-layer image (layer, config, manifest) into cs and
+// testImage puts an image (its layers, config and manifest) into cs and
 // returns the manifest's descriptor.
-func testImage(t *testing.T, cs content.Store, layer []byte) ocispecs.Descriptor {
+func testImage(t *testing.T, cs content.Store, layers ...[]byte) ocispecs.Descriptor {
 	t.Helper()
 	ctx := context.Background()
 	put := func(mt string, b []byte) ocispecs.Descriptor {
@@ -48,11 +48,15 @@ func testImage(t *testing.T, cs content.Store, layer []byte) ocispecs.Descriptor
 		return d
 	}
 	cfg, _ := json.Marshal(ocispecs.Image{Platform: ocispecs.Platform{OS: "linux", Architecture: "amd64"}})
+	var ls []ocispecs.Descriptor
+	for _, l := range layers {
+		ls = append(ls, put(ocispecs.MediaTypeImageLayerGzip, l))
+	}
 	m, _ := json.Marshal(ocispecs.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispecs.MediaTypeImageManifest,
 		Config:    put(ocispecs.MediaTypeImageConfig, cfg),
-		Layers:    []ocispecs.Descriptor{put(ocispecs.MediaTypeImageLayerGzip, layer)},
+		Layers:    ls,
 	})
 	d := put(ocispecs.MediaTypeImageManifest, m)
 	d.Annotations = map[string]string{ocispecs.AnnotationCreated: "2023-11-14T22:13:20Z"}
@@ -102,9 +106,10 @@ func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
 		t.Errorf("Writer of a blob in the old tar: %v, want already exists", err)
 	}
 
-	// The edited image: a new layer on top, what the daemon sends.
-	edited := []byte("the edited layer")
-	next := testImage(t, all, append(append([]byte{}, base...), edited...))
+	// The edited image: the same base layer and a new one on top; the
+	// daemon sends the new layer and manifest, the base comes from the old
+	// tar.
+	next := testImage(t, all, base, []byte("the edited layer"))
 	sent := 0
 	err := all.Walk(ctx, func(info content.Info) error {
 		if _, ok := s.blobs[info.Digest]; ok {
@@ -125,7 +130,11 @@ func TestReuseStoreWritesTheDaemonsTar(t *testing.T) {
 		t.Fatalf("sent %d new blobs, want 2 (the new layer and manifest)", sent)
 	}
 	var got bytes.Buffer
-	if err := s.writeTar(ctx, "oci", exporterResponse(next), &got); err != nil {
+	opts, err := archiveOpts("oci", exporterResponse(next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := archive.Export(ctx, s, &got, opts...); err != nil {
 		t.Fatal(err)
 	}
 	if want := exportTar(t, all, next); !bytes.Equal(got.Bytes(), want) {
@@ -169,6 +178,44 @@ func TestReuseStoreCorruptBlob(t *testing.T) {
 	}
 	if state.Written(dest) {
 		t.Error("the corrupt tar is still trusted after the failure")
+	}
+	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+		t.Errorf("the temporary store %s is still there: %v", s.dir, err)
+	}
+}
+
+// A failure writing the new file (a full disk, say) is that error alone:
+// the tar already there stays trusted, and the temporary store goes.
+func TestReuseStoreWriteError(t *testing.T) {
+	t.Setenv("STAGEBUILD_HOME", t.TempDir())
+	dir, all := testStore(t)
+	desc := testImage(t, all, bytes.Repeat([]byte("layer "), 1000))
+	dest := filepath.Join(dir, "img.tar")
+	if err := os.WriteFile(dest, exportTar(t, all, desc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.RecordOutput(dest, "some-key"); err != nil {
+		t.Fatal(err)
+	}
+	s := openReuse(dest)
+	if s == nil {
+		t.Fatal("openReuse: the tar was not indexed")
+	}
+	tmp := filepath.Join(dir, ".img.tar.stagebuild-1")
+	if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(tmp) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pending{dest: dest, tmp: tmp, file: f, out: buildflags.Output{Type: "oci", Attrs: map[string]string{"dest": dest}}}
+	err = s.finish(context.Background(), p, exporterResponse(desc))
+	if err == nil || strings.Contains(err.Error(), "build again") || !strings.Contains(err.Error(), "bad file descriptor") {
+		t.Fatalf("finish = %v, want the write's own error", err)
+	}
+	if !state.Written(dest) {
+		t.Error("a failed write of the new file made stagebuild forget the good tar")
 	}
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Errorf("the temporary store %s is still there: %v", s.dir, err)

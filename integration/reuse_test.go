@@ -51,7 +51,8 @@ func TestSourceEditReusesOutputBlobs(t *testing.T) {
 	}
 
 	// Changed since stagebuild wrote it, whether altered in place with its
-	// size and mtime put back, or replaced: not trusted, sent whole.
+	// size and mtime put back, or replaced by a copy with the same bytes and
+	// mtime: not trusted, sent whole.
 	reused := filepath.Join(dir, "out-oci", "svc.tar")
 	before := stampOf(t, reused)
 	f, err := os.OpenFile(reused, os.O_WRONLY, 0)
@@ -70,10 +71,16 @@ func TestSourceEditReusesOutputBlobs(t *testing.T) {
 	}
 	for i, change := range []string{"altered in place", "replaced"} {
 		if change == "replaced" {
-			if err := os.Remove(reused); err != nil {
+			// The same bytes and mtime on a new inode: a valid tar that is
+			// not the file stagebuild wrote.
+			was := stampOf(t, reused)
+			if err := os.WriteFile(reused+".new", readFile(t, reused), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(reused, []byte("not a tar\n"), 0o644); err != nil {
+			if err := os.Chtimes(reused+".new", was.mtime, was.mtime); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(reused+".new", reused); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -98,7 +98,7 @@ func stat(abs string) (Output, bool) {
 	o := Output{Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		o.Inode = st.Ino
-		o.ChangeTime = st.Ctim.Nano()
 	}
+	o.ChangeTime = ctime(fi) // ctime_*.go
 	return o, true
 }
