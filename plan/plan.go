@@ -206,30 +206,16 @@ func stages(p *pipeline.Pipeline, r *targets.Resolution) (*Plan, error) {
 	ps := &patterns{}
 	plan := &Plan{Version: Version, Pipeline: p.File, Context: Context{Excludes: DefaultExcludes()}}
 	includes := map[string]bool{}
-	if len(r.Stages) > 0 {
-		plan.Stages = make([]Stage, 0, len(r.Stages))
+	staged := planStages(p, r.Stages, ps)
+	if len(staged) > 0 {
+		plan.Stages = make([]Stage, 0, len(staged))
 	}
-	for _, name := range r.Stages {
-		s := p.Stage(name)
-		st := Stage{Name: name, Gate: s.IsGate(), Config: config(s), AllowFailure: s.AllowFailure,
-			Reports: s.Reports.Value, Checks: planChecks(s.Checks, name, ps)}
-		if s.FromStage != "" {
-			st.Base.Stage = s.FromStage
-		} else {
-			st.Base.Image = s.From.Value
+	for _, sp := range staged {
+		for _, inc := range sp.includes {
+			includes[inc] = true
 		}
-		for _, c := range s.Copy {
-			if c.From.Value == "" && c.URL.Value == "" {
-				includes[path.Clean(c.Src.Value)] = true
-			}
-		}
-		plan.Warnings = append(plan.Warnings, orderStage(s, &st)...)
-		mounts := cacheMounts(s)
-		if s.Test != nil {
-			st.Steps = append(st.Steps, Step{Kind: StepTest, Args: s.Test.Args, Shell: s.Test.Shell, CacheMounts: mounts, Source: s.Test.Pos.String()})
-		}
-		attachMounts(s, &st)
-		plan.Stages = append(plan.Stages, st)
+		plan.Warnings = append(plan.Warnings, sp.warnings...)
+		plan.Stages = append(plan.Stages, sp.stage)
 	}
 	for inc := range includes {
 		plan.Context.Includes = append(plan.Context.Includes, inc)
