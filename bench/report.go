@@ -165,7 +165,9 @@ func (rep *report) goBenchSection(p func(string, ...any)) {
 		return
 	}
 	p("`go test -run '^$' -bench Generate500 -benchmem ./llbgen` (llbgen/bench_test.go): parse the YAML, resolve the targets, plan, generate, and marshal every definition a build of the service solves (the image's and each of its 99 gates' results).\n\n")
-	p("Each benchmark ran %d times (`-count %d`); the median run is shown, and its memory figures.\n\n", goBenchRuns, goBenchRuns)
+	p("Each benchmark ran %d times (`-count %d`); the median run is shown, and its memory figures. "+
+		"Run: `go run ./bench %s` on %s; load average at the start %s.\n\n",
+		goBenchRuns, goBenchRuns, rep.args, rep.started.UTC().Format("2006-01-02 15:04 MST"), rep.machine.LoadStart)
 	p("| benchmark | runs (ms) | median | memory | target | met? |\n|---|---|---|---|---|---|\n")
 	missed := false
 	for _, g := range rep.gobench {
