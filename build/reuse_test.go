@@ -151,20 +151,10 @@ func TestReuseStoreCorruptBlob(t *testing.T) {
 	dir, all := testStore(t)
 	layer := bytes.Repeat([]byte("layer "), 1000)
 	desc := testImage(t, all, layer)
-	dest := filepath.Join(dir, "img.tar")
 	tb := exportTar(t, all, desc)
 	at := bytes.Index(tb, layer)
 	copy(tb[at:], "CORRUPT")
-	if err := os.WriteFile(dest, tb, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := state.RecordOutput(dest, "some-key"); err != nil {
-		t.Fatal(err)
-	}
-	s := openReuse(dest)
-	if s == nil {
-		t.Fatal("openReuse: the tar was not indexed")
-	}
+	dest, s := recordedTar(t, dir, tb)
 	f, err := os.CreateTemp(dir, ".img.tar.stagebuild-")
 	if err != nil {
 		t.Fatal(err)
@@ -190,17 +180,7 @@ func TestReuseStoreWriteError(t *testing.T) {
 	t.Setenv("STAGEBUILD_HOME", t.TempDir())
 	dir, all := testStore(t)
 	desc := testImage(t, all, bytes.Repeat([]byte("layer "), 1000))
-	dest := filepath.Join(dir, "img.tar")
-	if err := os.WriteFile(dest, exportTar(t, all, desc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := state.RecordOutput(dest, "some-key"); err != nil {
-		t.Fatal(err)
-	}
-	s := openReuse(dest)
-	if s == nil {
-		t.Fatal("openReuse: the tar was not indexed")
-	}
+	dest, s := recordedTar(t, dir, exportTar(t, all, desc))
 	tmp := filepath.Join(dir, ".img.tar.stagebuild-1")
 	if err := os.WriteFile(tmp, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -220,4 +200,22 @@ func TestReuseStoreWriteError(t *testing.T) {
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Errorf("the temporary store %s is still there: %v", s.dir, err)
 	}
+}
+
+// recordedTar writes tb to dir/img.tar as a tar stagebuild wrote, and
+// opens it for reuse.
+func recordedTar(t *testing.T, dir string, tb []byte) (string, *reuseStore) {
+	t.Helper()
+	dest := filepath.Join(dir, "img.tar")
+	if err := os.WriteFile(dest, tb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.RecordOutput(dest, "some-key"); err != nil {
+		t.Fatal(err)
+	}
+	s := openReuse(dest)
+	if s == nil {
+		t.Fatal("openReuse: the tar was not indexed")
+	}
+	return dest, s
 }
